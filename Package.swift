@@ -1,0 +1,92 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MARK: - Kernel targets
+//
+// The GEMM micro-kernel source lives once in Sources/Kernels and is symlinked into one target
+// per instruction set, each compiled with its own -target-cpu. All of them link into the one
+// binary and TensorCore picks one at start from CPUID (see KernelDispatch.swift), so the same
+// release binary runs on any x86_64 (v2 and up) and still uses AVX-512 where the CPU has it.
+// `-Ounchecked` applies even to debug builds: the kernels are hot loops over unsafe buffers,
+// and keeping them optimized keeps `swift test` fast.
+let kernelBase: [String] = ["-Ounchecked"]
+
+#if arch(x86_64)
+let kernelTargets: [Target] = [
+    .target(
+        name: "KernelsAVX512", path: "Sources/KernelsAVX512",
+        swiftSettings: [.define("KERNEL_AVX512"), .define("KERNEL_FMA"),
+                        .unsafeFlags(kernelBase + ["-target-cpu", "skylake-avx512"])]),
+    .target(
+        name: "KernelsAVX2", path: "Sources/KernelsAVX2",
+        swiftSettings: [.define("KERNEL_AVX2"), .define("KERNEL_FMA"),
+                        .unsafeFlags(kernelBase + ["-target-cpu", "haswell"])]),
+    // Baseline x86-64 has no FMA: `addProduct` would become a libm call per lane (160x slower),
+    // so this build multiplies and adds unfused.
+    .target(
+        name: "KernelsBaseline", path: "Sources/KernelsBaseline",
+        swiftSettings: [.define("KERNEL_SSE"), .unsafeFlags(kernelBase)]),
+]
+let kernelDependencies: [Target.Dependency] = ["KernelsAVX512", "KernelsAVX2", "KernelsBaseline"]
+#else
+// aarch64 (and anything else): NEON always has FMA.
+let kernelTargets: [Target] = [
+    .target(
+        name: "KernelsBaseline", path: "Sources/KernelsBaseline",
+        swiftSettings: [.define("KERNEL_NEON"), .define("KERNEL_FMA"), .unsafeFlags(kernelBase)]),
+]
+let kernelDependencies: [Target.Dependency] = ["KernelsBaseline"]
+#endif
+
+let package = Package(
+    name: "mnist-cnn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mnist-cnn", targets: ["mnist-cnn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: kernelTargets + [
+        // MARK: - System and C shims
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
+
+        // MARK: - Library modules (dependencies point one way: down this list)
+        .target(name: "Zlib", dependencies: ["CZlib"]),
+        .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore"]),
+        .target(name: "ModelFile", dependencies: ["TensorCore"]),
+        .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile"]),
+        .target(name: "Imaging", dependencies: ["Zlib"]),
+        .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Service", dependencies: [
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+
+        // MARK: - The executable
+        .executableTarget(name: "mnist-cnn", dependencies: [
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
+        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP1", "Imaging", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

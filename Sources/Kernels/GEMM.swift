@@ -1,0 +1,219 @@
+// The one GEMM micro-kernel every convolution and dense layer runs on.
+//
+// This file is compiled three times (symlinked into KernelsAVX512, KernelsAVX2 and
+// KernelsBaseline, each with its own -target-cpu and KERNEL_* defines) and TensorCore picks one
+// at start. Keep it free of anything but the standard library.
+//
+// Glossary:
+//   M, N, K   C is M x N; the reduction runs over K.
+//   MR, NR    the register tile: MR rows x NR columns of C held in 2*MR vector accumulators.
+//   KC        the K-block: a B panel of KC x NR floats stays in L1 while row tiles stream.
+//
+// "Gathered" A: A(m, t) = a[rowOffsets[m] + colOffsets[t]]. With rowOffsets the base of each
+// output pixel and colOffsets the offset of each (kh, kw, ci) tap in an NHWC image, this is a
+// convolution with no im2col copy; with other offset tables it is a plain GEMM, A transposed,
+// or the weight gradient of a convolution. B is row-major K x N with leading dimension ldb.
+
+#if KERNEL_AVX512
+public typealias KernelVector = SIMD16<Float>
+#elseif KERNEL_AVX2
+public typealias KernelVector = SIMD8<Float>
+#else
+public typealias KernelVector = SIMD4<Float>
+#endif
+
+@inline(__always)
+private func multiplyAdd(_ accumulator: inout KernelVector, _ a: KernelVector, _ b: KernelVector) {
+    #if KERNEL_FMA
+    accumulator.addProduct(a, b)
+    #else
+    // Without FMA hardware `addProduct` must stay exactly fused and becomes a libm call per lane.
+    accumulator += a * b
+    #endif
+}
+
+/// What to do with C after the products: add bias per column, clamp at zero, keep old C.
+public struct GEMMEpilogue {
+    /// Add C's previous contents (C += A·B) instead of overwriting (C = A·B).
+    public var accumulate: Bool
+    /// Per-column bias (N floats) added to the result, or nil.
+    public var bias: UnsafePointer<Float>?
+    /// Apply max(0, x) to the result.
+    public var relu: Bool
+
+    public init(accumulate: Bool = false, bias: UnsafePointer<Float>? = nil, relu: Bool = false) {
+        self.accumulate = accumulate
+        self.bias = bias
+        self.relu = relu
+    }
+}
+
+public enum Kernel {
+    public static let mr = 6
+    public static let nr = 2 * KernelVector.scalarCount
+    /// Rows of B per K-block (a KC x NR panel is 32 KiB with AVX-512).
+    public static let kc = 256
+
+    /// Floats of scratch `gatherGEMM` needs for a K-block panel.
+    public static var scratchCount: Int { kc * nr }
+
+    /// C[m, n] = epilogue(Σ_t A(m, t) · B[t, n]) with the gathered A described above.
+    ///
+    /// - Parameters:
+    ///   - c: M x N, leading dimension ldc.
+    ///   - a, rowOffsets, colOffsets: the gathered A (M row offsets, K column offsets).
+    ///   - b: K x N, leading dimension ldb.
+    ///   - scratch: at least `scratchCount` floats, for B's last partial column block.
+    public static func gatherGEMM(
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        a: UnsafePointer<Float>, rowOffsets: UnsafePointer<Int>, colOffsets: UnsafePointer<Int>,
+        b: UnsafePointer<Float>, ldb: Int,
+        m: Int, n: Int, k: Int,
+        epilogue: GEMMEpilogue,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            // Nothing to multiply: the result is the epilogue applied to zero.
+            for row in 0..<m {
+                for column in 0..<n {
+                    var value: Float = epilogue.accumulate ? c[row * ldc + column] : 0
+                    if let bias = epilogue.bias { value += bias[column] }
+                    if epilogue.relu { value = max(value, 0) }
+                    c[row * ldc + column] = value
+                }
+            }
+            return
+        }
+        var k0 = 0
+        while k0 < k {
+            let kBlock = min(kc, k - k0)
+            let isFirst = k0 == 0
+            let isLast = k0 + kBlock == k
+            var blockEpilogue = GEMMEpilogue(accumulate: epilogue.accumulate || !isFirst)
+            if isLast {
+                blockEpilogue.bias = epilogue.bias
+                blockEpilogue.relu = epilogue.relu
+            }
+            var n0 = 0
+            while n0 < n {
+                let columns = min(nr, n - n0)
+                var panel = b + k0 * ldb + n0
+                var panelStride = ldb
+                if columns < nr {
+                    // Copy the last columns into a zero-padded panel so full vectors can load.
+                    for t in 0..<kBlock {
+                        for j in 0..<nr {
+                            scratch[t * nr + j] = j < columns ? panel[t * ldb + j] : 0
+                        }
+                    }
+                    panel = UnsafePointer(scratch)
+                    panelStride = nr
+                }
+                var m0 = 0
+                while m0 < m {
+                    let rows = min(mr, m - m0)
+                    tile(c: c + m0 * ldc + n0, ldc: ldc, rows: rows, columns: columns,
+                         a: a, rowOffsets: rowOffsets + m0, colOffsets: colOffsets + k0,
+                         b: panel, ldb: panelStride, k: kBlock,
+                         epilogue: blockEpilogue, bias: blockEpilogue.bias.map { $0 + n0 })
+                    m0 += mr
+                }
+                n0 += nr
+            }
+            k0 += kBlock
+        }
+    }
+
+    /// One MR x NR register tile over a K-block. Missing rows repeat the last real row and are
+    /// not stored; missing columns read the zero padding and are not stored.
+    @inline(__always)
+    private static func tile(
+        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+        a: UnsafePointer<Float>, rowOffsets: UnsafePointer<Int>, colOffsets: UnsafePointer<Int>,
+        b: UnsafePointer<Float>, ldb: Int, k: Int,
+        epilogue: GEMMEpilogue, bias: UnsafePointer<Float>?
+    ) {
+        let r0 = a + rowOffsets[0]
+        let r1 = a + rowOffsets[min(1, rows - 1)]
+        let r2 = a + rowOffsets[min(2, rows - 1)]
+        let r3 = a + rowOffsets[min(3, rows - 1)]
+        let r4 = a + rowOffsets[min(4, rows - 1)]
+        let r5 = a + rowOffsets[min(5, rows - 1)]
+        let width = KernelVector.scalarCount
+        var c00 = KernelVector(), c01 = KernelVector()
+        var c10 = KernelVector(), c11 = KernelVector()
+        var c20 = KernelVector(), c21 = KernelVector()
+        var c30 = KernelVector(), c31 = KernelVector()
+        var c40 = KernelVector(), c41 = KernelVector()
+        var c50 = KernelVector(), c51 = KernelVector()
+        var bRow = UnsafeRawPointer(b)
+        let bStride = ldb * MemoryLayout<Float>.stride
+        for t in 0..<k {
+            let offset = colOffsets[t]
+            let b0 = bRow.loadUnaligned(as: KernelVector.self)
+            let b1 = bRow.loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self)
+            bRow += bStride
+            var av = KernelVector(repeating: r0[offset])
+            multiplyAdd(&c00, av, b0); multiplyAdd(&c01, av, b1)
+            av = KernelVector(repeating: r1[offset])
+            multiplyAdd(&c10, av, b0); multiplyAdd(&c11, av, b1)
+            av = KernelVector(repeating: r2[offset])
+            multiplyAdd(&c20, av, b0); multiplyAdd(&c21, av, b1)
+            av = KernelVector(repeating: r3[offset])
+            multiplyAdd(&c30, av, b0); multiplyAdd(&c31, av, b1)
+            av = KernelVector(repeating: r4[offset])
+            multiplyAdd(&c40, av, b0); multiplyAdd(&c41, av, b1)
+            av = KernelVector(repeating: r5[offset])
+            multiplyAdd(&c50, av, b0); multiplyAdd(&c51, av, b1)
+        }
+        var bias0 = KernelVector(), bias1 = KernelVector()
+        if let bias {
+            if columns == nr {
+                bias0 = UnsafeRawPointer(bias).loadUnaligned(as: KernelVector.self)
+                bias1 = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self)
+            } else {
+                for j in 0..<columns {
+                    if j < width { bias0[j] = bias[j] } else { bias1[j - width] = bias[j] }
+                }
+            }
+        }
+        store(c, rows > 0, columns, c00, c01, bias0, bias1, epilogue)
+        store(c + ldc, rows > 1, columns, c10, c11, bias0, bias1, epilogue)
+        store(c + 2 * ldc, rows > 2, columns, c20, c21, bias0, bias1, epilogue)
+        store(c + 3 * ldc, rows > 3, columns, c30, c31, bias0, bias1, epilogue)
+        store(c + 4 * ldc, rows > 4, columns, c40, c41, bias0, bias1, epilogue)
+        store(c + 5 * ldc, rows > 5, columns, c50, c51, bias0, bias1, epilogue)
+    }
+
+    @inline(__always)
+    private static func store(
+        _ c: UnsafeMutablePointer<Float>, _ isRow: Bool, _ columns: Int,
+        _ v0: KernelVector, _ v1: KernelVector, _ bias0: KernelVector, _ bias1: KernelVector,
+        _ epilogue: GEMMEpilogue
+    ) {
+        guard isRow else { return }
+        let width = KernelVector.scalarCount
+        var x0 = v0 + bias0, x1 = v1 + bias1
+        let raw = UnsafeMutableRawPointer(c)
+        if columns == nr {
+            if epilogue.accumulate {
+                x0 += raw.loadUnaligned(as: KernelVector.self)
+                x1 += raw.loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self)
+            }
+            if epilogue.relu {
+                x0 = x0.replacing(with: 0, where: x0 .< 0)
+                x1 = x1.replacing(with: 0, where: x1 .< 0)
+            }
+            raw.storeBytes(of: x0, as: KernelVector.self)
+            raw.storeBytes(of: x1, toByteOffset: width * 4, as: KernelVector.self)
+        } else {
+            for j in 0..<columns {
+                var value = j < width ? x0[j] : x1[j - width]
+                if epilogue.accumulate { value += c[j] }
+                if epilogue.relu { value = max(value, 0) }
+                c[j] = value
+            }
+        }
+    }
+}

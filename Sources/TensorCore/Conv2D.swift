@@ -1,0 +1,220 @@
+// Conv2D over NHWC images as an implicit GEMM: no im2col copy on the forward pass.
+//
+// Glossary: B batch, H W Cin input, KH KW kernel, S stride, P padding, Hp Wp padded input,
+// OH OW Cout output, K = KH*KW*Cin the reduction.
+//
+// Layouts (internal; the model file converts to PyTorch's [Cout, Cin, KH, KW]):
+//   weight  [KH][KW][Cin][Cout]   (K x Cout: the GEMM's B operand as it stands)
+//   bias    [Cout]
+
+public final class Conv2D: Layer {
+    public let spec: LayerSpec
+    public let inputShape: ImageShape
+    public let outputShape: ImageShape
+    public let kernelSize: Int, stride: Int, padding: Int
+    /// Set by the network when a ReLU follows: the GEMM epilogue clamps, the ReLU layer skips.
+    public var fusedReLU = false
+
+    public var weight: UnsafeMutablePointer<Float>! // [KH][KW][Cin][Cout]
+    public var bias: UnsafeMutablePointer<Float>! // [Cout]
+    var weightGradient: UnsafeMutablePointer<Float>! // like weight, then bias
+
+    let reduction: Int // K
+    let paddedHeight: Int, paddedWidth: Int
+    /// Offset of each tap (kh, kw, ci) from a pixel's base in the padded input.  [K]
+    let tapOffsets: Buffer<Int>
+    /// Base offset of each output pixel in the padded batch.  [B*OH*OW]
+    private var pixelOffsets = Buffer<Int>(count: 0)
+    /// dOut rows of one image for the input-gradient GEMM.  [OH*OW]
+    let outputRowOffsets: Buffer<Int>
+    let channelOffsets: Buffer<Int>
+    private var padded = FloatBuffer(count: 0) // [B][Hp][Wp][Cin] when padding > 0
+    private var transposedWeight: FloatBuffer // [Cout][K]
+    private var columnGradient = FloatBuffer(count: 0) // per partition [OH*OW][K]
+    private var paddedInputGradient = FloatBuffer(count: 0) // per partition [Hp][Wp][Cin]
+    private let partial: PartialGradients
+    private var scratch: GEMMScratch
+    private var reservedBatch = 0
+
+    public init(spec: LayerSpec, input: ImageShape, output: ImageShape) {
+        guard case let .conv2d(_, k, s, p) = spec else { preconditionFailure("not a conv2d spec") }
+        self.spec = spec
+        inputShape = input
+        outputShape = output
+        kernelSize = k; stride = s; padding = p
+        reduction = k * k * input.channels
+        paddedHeight = input.height + 2 * p
+        paddedWidth = input.width + 2 * p
+        tapOffsets = Buffer<Int>(count: reduction)
+        var t = 0
+        for kh in 0..<k {
+            for kw in 0..<k {
+                for ci in 0..<input.channels {
+                    tapOffsets.pointer[t] = (kh * paddedWidth + kw) * input.channels + ci
+                    t += 1
+                }
+            }
+        }
+        outputRowOffsets = IdentityOffsets.make(output.height * output.width, stride: output.channels)
+        channelOffsets = IdentityOffsets.make(output.channels)
+        transposedWeight = FloatBuffer(count: reduction * output.channels)
+        partial = PartialGradients(count: reduction * output.channels + output.channels)
+        scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
+    }
+
+    public var parameterCount: Int { reduction * outputShape.channels + outputShape.channels }
+    public var multiplyAdds: Int { outputShape.height * outputShape.width * outputShape.channels * reduction }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                     state: UnsafeMutablePointer<Float>) {
+        weight = parameters
+        bias = parameters + reduction * outputShape.channels
+        weightGradient = gradients
+    }
+
+    /// He (Kaiming) normal for the weights, zero biases.
+    public func initialize(using generator: inout SeededGenerator) {
+        let std = (2 / Float(reduction)).squareRoot()
+        for i in 0..<(reduction * outputShape.channels) { weight[i] = generator.nextNormal() * std }
+        bias.update(repeating: 0, count: outputShape.channels)
+    }
+
+    public func reserve(batch: Int, partitions: Int, training: Bool) {
+        scratch.reserve(partitions: partitions)
+        if training {
+            partial.reserve(partitions: partitions)
+            let perPartition = outputShape.height * outputShape.width * reduction
+            if columnGradient.count < partitions * perPartition {
+                columnGradient = FloatBuffer(count: partitions * perPartition)
+                paddedInputGradient = FloatBuffer(count: padding > 0 ? partitions * paddedHeight * paddedWidth * inputShape.channels : 0)
+            }
+        }
+        guard batch > reservedBatch else { return }
+        reservedBatch = batch
+        let pixels = outputShape.height * outputShape.width
+        let imageStride = paddedHeight * paddedWidth * inputShape.channels
+        pixelOffsets = Buffer<Int>(count: batch * pixels)
+        var i = 0
+        for image in 0..<batch {
+            for oh in 0..<outputShape.height {
+                for ow in 0..<outputShape.width {
+                    pixelOffsets.pointer[i] = image * imageStride
+                        + (oh * stride * paddedWidth + ow * stride) * inputShape.channels
+                    i += 1
+                }
+            }
+        }
+        if padding > 0 { padded = FloatBuffer(count: batch * imageStride) }
+    }
+
+    /// The input the GEMM reads: the input itself, or a zero-padded copy of it.
+    private func paddedSource(_ input: UnsafePointer<Float>, images: Range<Int>) -> UnsafePointer<Float> {
+        guard padding > 0 else { return input }
+        let c = inputShape.channels, rowCount = inputShape.width * c
+        let imageStride = paddedHeight * paddedWidth * c
+        for image in images {
+            let destination = padded.pointer + image * imageStride
+            destination.update(repeating: 0, count: imageStride)
+            for h in 0..<inputShape.height {
+                (destination + ((h + padding) * paddedWidth + padding) * c)
+                    .update(from: input + (image * inputShape.height + h) * rowCount, count: rowCount)
+            }
+        }
+        return UnsafePointer(padded.pointer)
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
+        let pixels = outputShape.height * outputShape.width, cout = outputShape.channels
+        context.pool.run(partitions: context.partitions) { p in
+            let images = context.images(of: p)
+            guard !images.isEmpty else { return }
+            let source = paddedSource(input, images: images)
+            context.gemm.gatherGEMM(
+                c: output + images.lowerBound * pixels * cout, ldc: cout,
+                a: source, rowOffsets: pixelOffsets.pointer + images.lowerBound * pixels,
+                colOffsets: tapOffsets.pointer,
+                b: weight, ldb: cout, m: images.count * pixels, n: cout, k: reduction,
+                bias: bias, relu: fusedReLU, scratch: scratch.pointer(p))
+        }
+    }
+
+    public func backward(inputGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
+                         input: UnsafePointer<Float>, output: UnsafePointer<Float>, context: PassContext) {
+        let pixels = outputShape.height * outputShape.width, cout = outputShape.channels
+        let source: UnsafePointer<Float> = padding > 0 ? UnsafePointer(padded.pointer) : input
+        if inputGradient != nil {
+            // W^T, [Cout][K], the B operand of dCol = dOut · W^T.
+            for t in 0..<reduction {
+                for co in 0..<cout { transposedWeight.pointer[co * reduction + t] = weight[t * cout + co] }
+            }
+        }
+        context.pool.run(partitions: context.partitions) { p in
+            let images = context.images(of: p)
+            let gradient = partial.slice(p)
+            guard !images.isEmpty else {
+                gradient.update(repeating: 0, count: partial.count)
+                return
+            }
+            let dOut = outputGradient + images.lowerBound * pixels * cout
+            // dW[t][co] = Σ_pixels A(pixel, t) · dOut[pixel][co]: the gathered A, transposed.
+            context.gemm.gatherGEMM(
+                c: gradient, ldc: cout,
+                a: source, rowOffsets: tapOffsets.pointer,
+                colOffsets: pixelOffsets.pointer + images.lowerBound * pixels,
+                b: dOut, ldb: cout, m: reduction, n: cout, k: images.count * pixels,
+                scratch: scratch.pointer(p))
+            let biasGradient = gradient + reduction * cout
+            biasGradient.update(repeating: 0, count: cout)
+            for pixel in 0..<(images.count * pixels) {
+                let row = dOut + pixel * cout
+                for co in 0..<cout { biasGradient[co] += row[co] }
+            }
+            if let inputGradient {
+                inputGradientOfImages(images, partition: p, outputGradient: outputGradient, into: inputGradient,
+                                      context: context)
+            }
+        }
+        partial.reduce(into: weightGradient, context: context)
+    }
+
+    /// dIn = col2im(dOut · W^T), one image at a time so the column buffer stays in L2.
+    private func inputGradientOfImages(_ images: Range<Int>, partition p: Int, outputGradient: UnsafePointer<Float>,
+                                       into inputGradient: UnsafeMutablePointer<Float>, context: PassContext) {
+        let pixels = outputShape.height * outputShape.width, cout = outputShape.channels
+        let cin = inputShape.channels, k = kernelSize
+        let columns = columnGradient.pointer + p * pixels * reduction
+        let paddedImage = paddedHeight * paddedWidth * cin
+        for image in images {
+            context.gemm.gatherGEMM(
+                c: columns, ldc: reduction,
+                a: outputGradient + image * pixels * cout, rowOffsets: outputRowOffsets.pointer,
+                colOffsets: channelOffsets.pointer,
+                b: transposedWeight.pointer, ldb: reduction, m: pixels, n: reduction, k: cout,
+                scratch: scratch.pointer(p))
+            let target = padding > 0
+                ? paddedInputGradient.pointer + p * paddedImage
+                : inputGradient + image * inputShape.count
+            target.update(repeating: 0, count: paddedImage)
+            var pixel = 0
+            for oh in 0..<outputShape.height {
+                for ow in 0..<outputShape.width {
+                    let row = columns + pixel * reduction
+                    for kh in 0..<k {
+                        let destination = target + ((oh * stride + kh) * paddedWidth + ow * stride) * cin
+                        let source = row + kh * k * cin
+                        // The kw taps of one kernel row are contiguous in both buffers.
+                        for i in 0..<(k * cin) { destination[i] += source[i] }
+                    }
+                    pixel += 1
+                }
+            }
+            if padding > 0 {
+                let rowCount = inputShape.width * cin
+                for h in 0..<inputShape.height {
+                    (inputGradient + (image * inputShape.height + h) * rowCount)
+                        .update(from: target + ((h + padding) * paddedWidth + padding) * cin, count: rowCount)
+                }
+            }
+        }
+    }
+}

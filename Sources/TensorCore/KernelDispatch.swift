@@ -1,0 +1,107 @@
+import CPUFeatures
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if arch(x86_64)
+import KernelsAVX2
+import KernelsAVX512
+#endif
+import KernelsBaseline
+
+/// The instruction sets the GEMM kernel is compiled for; one is chosen at start.
+public enum InstructionSet: String, CaseIterable, Sendable, Codable {
+    case avx512
+    case avx2
+    case baseline
+
+    /// The best set this CPU supports, or the one `MNIST_CNN_ISA` names (for testing every path).
+    public static let detected: InstructionSet = {
+        if let forced = getenv("MNIST_CNN_ISA").flatMap({ InstructionSet(rawValue: String(cString: $0)) }),
+           forced.isSupported {
+            return forced
+        }
+        return allCases.first { $0.isSupported } ?? .baseline
+    }()
+
+    /// Whether this CPU (and OS) can run the kernel compiled for this set.
+    public var isSupported: Bool {
+        #if arch(x86_64)
+        switch self {
+        case .avx512: return cpu_has_avx512f() != 0
+        case .avx2: return cpu_has_avx2_fma() != 0
+        case .baseline: return true
+        }
+        #else
+        return self == .baseline
+        #endif
+    }
+}
+
+/// The signature of `Kernel.gatherGEMM` in every kernel module.
+public typealias GatherGEMM = @Sendable (
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+    _ a: UnsafePointer<Float>, _ rowOffsets: UnsafePointer<Int>, _ colOffsets: UnsafePointer<Int>,
+    _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ m: Int, _ n: Int, _ k: Int,
+    _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ relu: Bool,
+    _ scratch: UnsafeMutablePointer<Float>
+) -> Void
+
+/// The GEMM of one instruction set, with the tile sizes its callers need to know.
+public struct GEMMKernel: Sendable {
+    public let instructionSet: InstructionSet
+    /// Floats of scratch every call needs.
+    public let scratchCount: Int
+    let function: GatherGEMM
+
+    /// The kernel for `instructionSet`, or nil where this CPU or build lacks it.
+    public init?(_ instructionSet: InstructionSet) {
+        guard instructionSet.isSupported else { return nil }
+        self.instructionSet = instructionSet
+        switch instructionSet {
+        #if arch(x86_64)
+        case .avx512:
+            scratchCount = KernelsAVX512.Kernel.scratchCount
+            function = { c, ldc, a, ro, co, b, ldb, m, n, k, acc, bias, relu, s in
+                KernelsAVX512.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb,
+                                                m: m, n: n, k: k,
+                                                epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
+            }
+        case .avx2:
+            scratchCount = KernelsAVX2.Kernel.scratchCount
+            function = { c, ldc, a, ro, co, b, ldb, m, n, k, acc, bias, relu, s in
+                KernelsAVX2.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb,
+                                              m: m, n: n, k: k,
+                                              epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
+            }
+        #else
+        case .avx512, .avx2:
+            return nil
+        #endif
+        case .baseline:
+            scratchCount = KernelsBaseline.Kernel.scratchCount
+            function = { c, ldc, a, ro, co, b, ldb, m, n, k, acc, bias, relu, s in
+                KernelsBaseline.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb,
+                                                  m: m, n: n, k: k,
+                                                  epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
+            }
+        }
+    }
+
+    /// The kernel of the detected instruction set.
+    public static let active: GEMMKernel = GEMMKernel(InstructionSet.detected) ?? GEMMKernel(.baseline)!
+
+    /// C[m, n] = (C +) Σ_t a[rowOffsets[m] + colOffsets[t]] · b[t * ldb + n] (+ bias[n]), ReLU optional.
+    @inline(__always)
+    public func gatherGEMM(
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        a: UnsafePointer<Float>, rowOffsets: UnsafePointer<Int>, colOffsets: UnsafePointer<Int>,
+        b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
+        accumulate: Bool = false, bias: UnsafePointer<Float>? = nil, relu: Bool = false,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        function(c, ldc, a, rowOffsets, colOffsets, b, ldb, m, n, k, accumulate, bias, relu, scratch)
+    }
+}

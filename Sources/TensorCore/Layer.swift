@@ -1,0 +1,122 @@
+/// What one forward or backward pass of the whole batch shares with every layer.
+public struct PassContext {
+    /// Training (batch statistics, dropout, saved values for backward) or inference.
+    public var training: Bool
+    /// Images in this batch.
+    public var batch: Int
+    /// The threads, and how many partitions the batch is split into (≥ 1, ≤ batch).
+    public var pool: ThreadPool
+    public var partitions: Int
+    /// The kernel every GEMM goes through.
+    public var gemm: GEMMKernel
+    /// A seed for this step's randomness (dropout); images draw from it by their index.
+    public var stepSeed: UInt64
+
+    /// The images partition `p` owns.
+    @inline(__always)
+    public func images(of p: Int) -> Range<Int> {
+        ThreadPool.range(of: p, partitions: partitions, count: batch)
+    }
+}
+
+/// One layer of a sequential network: forward and backward side by side.
+///
+/// Buffers are NHWC per image and the batch is the outer dimension. Backward adds into the
+/// parameter gradients (`+=`); zeroing them is the network's job. A layer keeps what its
+/// backward needs from its forward in its own workspace.
+public protocol Layer: AnyObject {
+    var spec: LayerSpec { get }
+    var inputShape: ImageShape { get }
+    var outputShape: ImageShape { get }
+    /// Trainable floats (weights and biases), in this layer's internal layout.
+    var parameterCount: Int { get }
+    /// Non-trainable floats carried with the model (batch norm running statistics).
+    var stateCount: Int { get }
+    /// Multiply-adds per image in a forward pass.
+    var multiplyAdds: Int { get }
+    /// Whether output and input may share a buffer.
+    var isInPlace: Bool { get }
+
+    /// Points the layer at its slice of the network's parameter, gradient and state buffers.
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+              state: UnsafeMutablePointer<Float>)
+    /// Draws initial parameters (and resets state).
+    func initialize(using generator: inout SeededGenerator)
+    /// Makes room for batches of up to `batch` images in `partitions` pieces.
+    func reserve(batch: Int, partitions: Int, training: Bool)
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext)
+    /// - Parameter inputGradient: where dL/dinput goes (overwritten), or nil for the first layer.
+    func backward(inputGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
+                  input: UnsafePointer<Float>, output: UnsafePointer<Float>, context: PassContext)
+}
+
+extension Layer {
+    public var parameterCount: Int { 0 }
+    public var stateCount: Int { 0 }
+    public var multiplyAdds: Int { 0 }
+    public var isInPlace: Bool { false }
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                     state: UnsafeMutablePointer<Float>) {}
+    public func initialize(using generator: inout SeededGenerator) {}
+    public func reserve(batch: Int, partitions: Int, training: Bool) {}
+}
+
+/// Parameter gradients summed per partition, then reduced in partition order so that the
+/// result does not depend on which thread finished first.
+final class PartialGradients {
+    private(set) var buffer = FloatBuffer(count: 0)
+    private(set) var partitions = 0
+    let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func reserve(partitions: Int) {
+        guard partitions > self.partitions else { return }
+        buffer = FloatBuffer(count: partitions * count)
+        self.partitions = partitions
+    }
+
+    /// The slice partition p writes.
+    @inline(__always)
+    func slice(_ p: Int) -> UnsafeMutablePointer<Float> { buffer.pointer + p * count }
+
+    /// gradients += Σ_p slice(p), summed in order p = 0, 1, ..., split across the pool.
+    func reduce(into gradients: UnsafeMutablePointer<Float>, context: PassContext) {
+        let chunk = max(1024, (count + context.pool.threads - 1) / context.pool.threads)
+        let pieces = (count + chunk - 1) / chunk
+        let source = buffer.pointer, total = count, partitions = context.partitions
+        context.pool.run(partitions: pieces) { piece in
+            let range = (piece * chunk)..<min(total, (piece + 1) * chunk)
+            for i in range {
+                var sum = source[i]
+                for p in 1..<max(1, partitions) { sum += source[p * total + i] }
+                gradients[i] += sum
+            }
+        }
+    }
+}
+
+/// Per-partition scratch for the GEMM kernel.
+final class GEMMScratch {
+    private var buffers: [FloatBuffer] = []
+    let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func reserve(partitions: Int) {
+        while buffers.count < partitions { buffers.append(FloatBuffer(count: count)) }
+    }
+
+    @inline(__always)
+    func pointer(_ p: Int) -> UnsafeMutablePointer<Float> { buffers[p].pointer }
+}
+
+/// 0, 1, 2, ...: the offset table of a plain (not gathered) matrix operand.
+enum IdentityOffsets {
+    static func make(_ count: Int, stride: Int = 1) -> Buffer<Int> {
+        let table = Buffer<Int>(count: count)
+        for i in 0..<count { table.pointer[i] = i * stride }
+        return table
+    }
+}

@@ -1,0 +1,114 @@
+// Fully connected layer y = x·W + b over a batch of vectors.
+//
+// Layouts (internal; the model file converts to PyTorch's [out, in], and permutes `in` from
+// our NHWC flatten order to PyTorch's CHW when a flatten of an image precedes):
+//   weight  [in][out]   (the GEMM's B operand as it stands)
+//   bias    [out]
+
+public final class Linear: Layer {
+    public let spec: LayerSpec
+    public let inputShape: ImageShape
+    public let outputShape: ImageShape
+    public var fusedReLU = false
+
+    public var weight: UnsafeMutablePointer<Float>! // [in][out]
+    public var bias: UnsafeMutablePointer<Float>! // [out]
+    var gradients: UnsafeMutablePointer<Float>!
+
+    let inputs: Int, outputs: Int
+    private var rowOffsets = Buffer<Int>(count: 0) // b * in, [B]
+    private var gradientRowOffsets = Buffer<Int>(count: 0) // b * out, [B]
+    private let featureOffsets: Buffer<Int> // 0..<max(in, out)
+    private var transposedWeight: FloatBuffer // [out][in]
+    private let partial: PartialGradients
+    private let scratch: GEMMScratch
+
+    public init(spec: LayerSpec, input: ImageShape, output: ImageShape) {
+        self.spec = spec
+        inputShape = input
+        outputShape = output
+        inputs = input.count
+        outputs = output.count
+        featureOffsets = IdentityOffsets.make(max(inputs, outputs))
+        transposedWeight = FloatBuffer(count: inputs * outputs)
+        partial = PartialGradients(count: inputs * outputs + outputs)
+        scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
+    }
+
+    public var parameterCount: Int { inputs * outputs + outputs }
+    public var multiplyAdds: Int { inputs * outputs }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                     state: UnsafeMutablePointer<Float>) {
+        weight = parameters
+        bias = parameters + inputs * outputs
+        self.gradients = gradients
+    }
+
+    /// He (Kaiming) normal for the weights, zero biases.
+    public func initialize(using generator: inout SeededGenerator) {
+        let std = (2 / Float(inputs)).squareRoot()
+        for i in 0..<(inputs * outputs) { weight[i] = generator.nextNormal() * std }
+        bias.update(repeating: 0, count: outputs)
+    }
+
+    public func reserve(batch: Int, partitions: Int, training: Bool) {
+        scratch.reserve(partitions: partitions)
+        if training { partial.reserve(partitions: partitions) }
+        if rowOffsets.count < batch {
+            rowOffsets = IdentityOffsets.make(batch, stride: inputs)
+            gradientRowOffsets = IdentityOffsets.make(batch, stride: outputs)
+        }
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
+        context.pool.run(partitions: context.partitions) { p in
+            let images = context.images(of: p)
+            guard !images.isEmpty else { return }
+            context.gemm.gatherGEMM(
+                c: output + images.lowerBound * outputs, ldc: outputs,
+                a: input, rowOffsets: rowOffsets.pointer + images.lowerBound, colOffsets: featureOffsets.pointer,
+                b: weight, ldb: outputs, m: images.count, n: outputs, k: inputs,
+                bias: bias, relu: fusedReLU, scratch: scratch.pointer(p))
+        }
+    }
+
+    public func backward(inputGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
+                         input: UnsafePointer<Float>, output: UnsafePointer<Float>, context: PassContext) {
+        if inputGradient != nil {
+            for i in 0..<inputs {
+                for o in 0..<outputs { transposedWeight.pointer[o * inputs + i] = weight[i * outputs + o] }
+            }
+        }
+        context.pool.run(partitions: context.partitions) { p in
+            let images = context.images(of: p)
+            let gradient = partial.slice(p)
+            guard !images.isEmpty else {
+                gradient.update(repeating: 0, count: partial.count)
+                return
+            }
+            let dOut = outputGradient + images.lowerBound * outputs
+            // dW[i][o] = Σ_b x[b][i] · dy[b][o]
+            context.gemm.gatherGEMM(
+                c: gradient, ldc: outputs,
+                a: input, rowOffsets: featureOffsets.pointer, colOffsets: rowOffsets.pointer + images.lowerBound,
+                b: dOut, ldb: outputs, m: inputs, n: outputs, k: images.count,
+                scratch: scratch.pointer(p))
+            let biasGradient = gradient + inputs * outputs
+            biasGradient.update(repeating: 0, count: outputs)
+            for b in 0..<images.count {
+                for o in 0..<outputs { biasGradient[o] += dOut[b * outputs + o] }
+            }
+            if let inputGradient {
+                // dx[b][i] = Σ_o dy[b][o] · W[i][o]
+                context.gemm.gatherGEMM(
+                    c: inputGradient + images.lowerBound * inputs, ldc: inputs,
+                    a: outputGradient, rowOffsets: gradientRowOffsets.pointer + images.lowerBound,
+                    colOffsets: featureOffsets.pointer,
+                    b: transposedWeight.pointer, ldb: inputs, m: images.count, n: inputs, k: outputs,
+                    scratch: scratch.pointer(p))
+            }
+        }
+        partial.reduce(into: gradients, context: context)
+    }
+}

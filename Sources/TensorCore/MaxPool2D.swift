@@ -1,0 +1,74 @@
+// Max pooling over NHWC images. Forward remembers where each maximum came from (training
+// only); backward routes the gradient back to exactly that input.
+
+public final class MaxPool2D: Layer {
+    public let spec: LayerSpec
+    public let inputShape: ImageShape
+    public let outputShape: ImageShape
+    public let kernelSize: Int, stride: Int
+    /// For each output element, the offset of its maximum within its input image. [B][OH][OW][C]
+    private var argmax = Buffer<Int32>(count: 0)
+
+    public init(spec: LayerSpec, input: ImageShape, output: ImageShape) {
+        guard case let .maxPool2d(k, s) = spec else { preconditionFailure("not a maxpool2d spec") }
+        self.spec = spec
+        inputShape = input
+        outputShape = output
+        kernelSize = k
+        stride = s
+    }
+
+    public func reserve(batch: Int, partitions: Int, training: Bool) {
+        if training && argmax.count < batch * outputShape.count { argmax = Buffer<Int32>(count: batch * outputShape.count) }
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
+        let c = inputShape.channels, inW = inputShape.width, k = kernelSize, s = stride
+        let outH = outputShape.height, outW = outputShape.width
+        let saving = context.training
+        context.pool.run(partitions: context.partitions) { p in
+            for image in context.images(of: p) {
+                let source = input + image * inputShape.count
+                let destination = output + image * outputShape.count
+                let where_ = argmax.pointer + image * outputShape.count
+                for oh in 0..<outH {
+                    for ow in 0..<outW {
+                        let out = destination + (oh * outW + ow) * c
+                        let first = (oh * s * inW + ow * s) * c
+                        out.update(from: source + first, count: c)
+                        if saving { for ch in 0..<c { where_[(oh * outW + ow) * c + ch] = Int32(first + ch) } }
+                        for kh in 0..<k {
+                            for kw in 0..<k where kh != 0 || kw != 0 {
+                                let offset = ((oh * s + kh) * inW + ow * s + kw) * c
+                                let window = source + offset
+                                if saving {
+                                    let indices = where_ + (oh * outW + ow) * c
+                                    for ch in 0..<c where window[ch] > out[ch] {
+                                        out[ch] = window[ch]
+                                        indices[ch] = Int32(offset + ch)
+                                    }
+                                } else {
+                                    for ch in 0..<c { out[ch] = max(out[ch], window[ch]) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func backward(inputGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
+                         input: UnsafePointer<Float>, output: UnsafePointer<Float>, context: PassContext) {
+        guard let inputGradient else { return }
+        context.pool.run(partitions: context.partitions) { p in
+            for image in context.images(of: p) {
+                let destination = inputGradient + image * inputShape.count
+                destination.update(repeating: 0, count: inputShape.count)
+                let source = outputGradient + image * outputShape.count
+                let indices = argmax.pointer + image * outputShape.count
+                for i in 0..<outputShape.count { destination[Int(indices[i])] += source[i] }
+            }
+        }
+    }
+}

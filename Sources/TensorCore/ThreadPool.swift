@@ -1,0 +1,55 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs the partitions of a batch on a fixed number of threads.
+///
+/// Work is split into `partitions` pieces with a static assignment (partition p runs on worker
+/// p mod threads), and results that must be summed are summed in partition order, so a run is
+/// bit-identical for a given thread count.
+public struct ThreadPool: Sendable {
+    public let threads: Int
+
+    public init(threads: Int) {
+        precondition(threads >= 1, "a pool needs at least one thread")
+        self.threads = threads
+    }
+
+    /// All the cores this process may use.
+    public static var availableCores: Int { max(1, activeProcessorCount()) }
+
+    /// Runs `body(p)` for every partition p in 0..<partitions and returns when all are done.
+    @inline(__always)
+    public func run(partitions: Int, _ body: (Int) -> Void) {
+        if partitions <= 0 { return }
+        let workers = min(threads, partitions)
+        if workers == 1 {
+            for p in 0..<partitions { body(p) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var p = worker
+                while p < partitions {
+                    body(p)
+                    p += workers
+                }
+            }
+        }
+    }
+
+    /// The range of `count` items that partition `p` of `partitions` owns (contiguous, balanced).
+    @inline(__always)
+    public static func range(of p: Int, partitions: Int, count: Int) -> Range<Int> {
+        let base = count / partitions, extra = count % partitions
+        let start = p * base + min(p, extra)
+        return start..<(start + base + (p < extra ? 1 : 0))
+    }
+}
+
+private func activeProcessorCount() -> Int {
+    Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+}
