@@ -63,11 +63,13 @@ public enum Kernel {
     ///   - c: M x N, leading dimension ldc.
     ///   - a, rowOffsets, colOffsets: the gathered A (M row offsets, K column offsets).
     ///   - b: K x N, leading dimension ldb.
-    ///   - scratch: at least `scratchCount` floats, for B's last partial column block.
+    ///   - bIsPadded: B's rows can be read (as zeros) up to N rounded up to NR; otherwise the
+    ///     last partial column block is copied into a zero-padded panel first.
+    ///   - scratch: at least `scratchCount` floats, for that panel.
     public static func gatherGEMM(
         c: UnsafeMutablePointer<Float>, ldc: Int,
         a: UnsafePointer<Float>, rowOffsets: UnsafePointer<Int>, colOffsets: UnsafePointer<Int>,
-        b: UnsafePointer<Float>, ldb: Int,
+        b: UnsafePointer<Float>, ldb: Int, bIsPadded: Bool,
         m: Int, n: Int, k: Int,
         epilogue: GEMMEpilogue,
         scratch: UnsafeMutablePointer<Float>
@@ -100,7 +102,7 @@ public enum Kernel {
                 let columns = min(nr, n - n0)
                 var panel = b + k0 * ldb + n0
                 var panelStride = ldb
-                if columns < nr {
+                if columns < nr && !bIsPadded {
                     // Copy the last columns into a zero-padded panel so full vectors can load.
                     for t in 0..<kBlock {
                         for j in 0..<nr {
@@ -113,10 +115,17 @@ public enum Kernel {
                 var m0 = 0
                 while m0 < m {
                     let rows = min(mr, m - m0)
-                    tile(c: c + m0 * ldc + n0, ldc: ldc, rows: rows, columns: columns,
-                         a: a, rowOffsets: rowOffsets + m0, colOffsets: colOffsets + k0,
-                         b: panel, ldb: panelStride, k: kBlock,
-                         epilogue: blockEpilogue, bias: blockEpilogue.bias.map { $0 + n0 })
+                    if rows == 1 {
+                        row(c: c + m0 * ldc + n0, columns: columns,
+                            a: a + rowOffsets[m0], colOffsets: colOffsets + k0,
+                            b: panel, ldb: panelStride, k: kBlock,
+                            epilogue: blockEpilogue, bias: blockEpilogue.bias.map { $0 + n0 })
+                    } else {
+                        tile(c: c + m0 * ldc + n0, ldc: ldc, rows: rows, columns: columns,
+                             a: a, rowOffsets: rowOffsets + m0, colOffsets: colOffsets + k0,
+                             b: panel, ldb: panelStride, k: kBlock,
+                             epilogue: blockEpilogue, bias: blockEpilogue.bias.map { $0 + n0 })
+                    }
                     m0 += mr
                 }
                 n0 += nr
@@ -184,6 +193,46 @@ public enum Kernel {
         store(c + 3 * ldc, rows > 3, columns, c30, c31, bias0, bias1, epilogue)
         store(c + 4 * ldc, rows > 4, columns, c40, c41, bias0, bias1, epilogue)
         store(c + 5 * ldc, rows > 5, columns, c50, c51, bias0, bias1, epilogue)
+    }
+
+    /// A single row (a lone image through a linear layer, the last row of a convolution):
+    /// the full tile would spend five sixths of its multiply-adds on copies of it.
+    @inline(__always)
+    private static func row(
+        c: UnsafeMutablePointer<Float>, columns: Int,
+        a: UnsafePointer<Float>, colOffsets: UnsafePointer<Int>,
+        b: UnsafePointer<Float>, ldb: Int, k: Int,
+        epilogue: GEMMEpilogue, bias: UnsafePointer<Float>?
+    ) {
+        let width = KernelVector.scalarCount
+        // Two accumulator pairs over alternating t halve the dependency chain.
+        var c0 = KernelVector(), c1 = KernelVector(), d0 = KernelVector(), d1 = KernelVector()
+        var bRow = UnsafeRawPointer(b)
+        let bStride = ldb * MemoryLayout<Float>.stride
+        var t = 0
+        while t + 1 < k {
+            let av = KernelVector(repeating: a[colOffsets[t]])
+            multiplyAdd(&c0, av, bRow.loadUnaligned(as: KernelVector.self))
+            multiplyAdd(&c1, av, bRow.loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self))
+            bRow += bStride
+            let aw = KernelVector(repeating: a[colOffsets[t + 1]])
+            multiplyAdd(&d0, aw, bRow.loadUnaligned(as: KernelVector.self))
+            multiplyAdd(&d1, aw, bRow.loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self))
+            bRow += bStride
+            t += 2
+        }
+        if t < k {
+            let av = KernelVector(repeating: a[colOffsets[t]])
+            multiplyAdd(&c0, av, bRow.loadUnaligned(as: KernelVector.self))
+            multiplyAdd(&c1, av, bRow.loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self))
+        }
+        var bias0 = KernelVector(), bias1 = KernelVector()
+        if let bias {
+            for j in 0..<columns {
+                if j < width { bias0[j] = bias[j] } else { bias1[j - width] = bias[j] }
+            }
+        }
+        store(c, true, columns, c0 + d0, c1 + d1, bias0, bias1, epilogue)
     }
 
     @inline(__always)

@@ -29,6 +29,7 @@ public final class BatchNorm: Layer {
     private var normalized = FloatBuffer(count: 0) // x̂ [B*H*W][C]
     private let inverseStd: FloatBuffer // [C]
     private let mean: FloatBuffer // [C]
+    private let inferenceScale: FloatBuffer, inferenceShift: FloatBuffer // [C]
     private var partialSums = FloatBuffer(count: 0) // [partitions][2][C]
     private var reservedPartitions = 0
 
@@ -41,6 +42,8 @@ public final class BatchNorm: Layer {
         channels = input.channels
         inverseStd = FloatBuffer(count: channels)
         mean = FloatBuffer(count: channels)
+        inferenceScale = FloatBuffer(count: channels)
+        inferenceShift = FloatBuffer(count: channels)
     }
 
     public var parameterCount: Int { 2 * channels }
@@ -59,6 +62,13 @@ public final class BatchNorm: Layer {
         runningMean.update(repeating: 0, count: channels)
         runningVariance.update(repeating: 1, count: channels)
         batchesTracked.pointee = 0
+    }
+
+    public func prepareForInference() {
+        for ch in 0..<channels {
+            inferenceScale.pointer[ch] = gamma[ch] / (runningVariance[ch] + epsilon).squareRoot()
+            inferenceShift.pointer[ch] = beta[ch] - runningMean[ch] * inferenceScale.pointer[ch]
+        }
     }
 
     public func reserve(batch: Int, partitions: Int, training: Bool) {
@@ -94,12 +104,8 @@ public final class BatchNorm: Layer {
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
         let c = channels, relu = fusedReLU
         if !context.training {
-            // y = x·scale + shift with the running statistics.
-            for ch in 0..<c {
-                inverseStd.pointer[ch] = gamma[ch] / (runningVariance[ch] + epsilon).squareRoot()
-                mean.pointer[ch] = beta[ch] - runningMean[ch] * inverseStd.pointer[ch]
-            }
-            let scale = inverseStd.pointer, shift = mean.pointer
+            // y = x·scale + shift with the running statistics (see prepareForInference).
+            let scale = inferenceScale.pointer, shift = inferenceShift.pointer
             context.pool.run(partitions: context.partitions) { p in
                 for row in rows(p, context) {
                     let x = input + row * c, y = output + row * c

@@ -33,6 +33,7 @@ public final class Conv2D: Layer {
     private var columnGradient = FloatBuffer(count: 0) // per partition [OH*OW][K]
     private var paddedInputGradient = FloatBuffer(count: 0) // per partition [Hp][Wp][Cin]
     private let partial: PartialGradients
+    private let packed: PackedWeights
     private var scratch: GEMMScratch
     private var reservedBatch = 0
 
@@ -59,6 +60,7 @@ public final class Conv2D: Layer {
         channelOffsets = IdentityOffsets.make(output.channels)
         transposedWeight = FloatBuffer(count: reduction * output.channels)
         partial = PartialGradients(count: reduction * output.channels + output.channels)
+        packed = PackedWeights(rows: reduction, columns: output.channels)
         scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
     }
 
@@ -125,6 +127,7 @@ public final class Conv2D: Layer {
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
         let pixels = outputShape.height * outputShape.width, cout = outputShape.channels
+        let b = packed.operand(weight, context: context)
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)
             guard !images.isEmpty else { return }
@@ -133,8 +136,8 @@ public final class Conv2D: Layer {
                 c: output + images.lowerBound * pixels * cout, ldc: cout,
                 a: source, rowOffsets: pixelOffsets.pointer + images.lowerBound * pixels,
                 colOffsets: tapOffsets.pointer,
-                b: weight, ldb: cout, m: images.count * pixels, n: cout, k: reduction,
-                bias: bias, relu: fusedReLU, scratch: scratch.pointer(p))
+                b: b.pointer, ldb: b.ldb, bIsPadded: b.padded, m: images.count * pixels, n: cout, k: reduction,
+                bias: bias, relu: fusedReLU, scratch: scratch.pointer(context.slot(p)))
         }
     }
 
@@ -162,7 +165,7 @@ public final class Conv2D: Layer {
                 a: source, rowOffsets: tapOffsets.pointer,
                 colOffsets: pixelOffsets.pointer + images.lowerBound * pixels,
                 b: dOut, ldb: cout, m: reduction, n: cout, k: images.count * pixels,
-                scratch: scratch.pointer(p))
+                scratch: scratch.pointer(context.slot(p)))
             let biasGradient = gradient + reduction * cout
             biasGradient.update(repeating: 0, count: cout)
             for pixel in 0..<(images.count * pixels) {
@@ -190,7 +193,7 @@ public final class Conv2D: Layer {
                 a: outputGradient + image * pixels * cout, rowOffsets: outputRowOffsets.pointer,
                 colOffsets: channelOffsets.pointer,
                 b: transposedWeight.pointer, ldb: reduction, m: pixels, n: reduction, k: cout,
-                scratch: scratch.pointer(p))
+                scratch: scratch.pointer(context.slot(p)))
             let target = padding > 0
                 ? paddedInputGradient.pointer + p * paddedImage
                 : inputGradient + image * inputShape.count

@@ -26,7 +26,11 @@ public final class Dropout: Layer {
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
         let n = inputShape.count
         guard context.training && probability > 0 else {
-            if input != UnsafePointer(output) { output.update(from: input, count: context.batch * n) }
+            guard input != UnsafePointer(output) else { return }
+            context.pool.run(partitions: context.partitions) { p in
+                let images = context.images(of: p)
+                (output + images.lowerBound * n).update(from: input + images.lowerBound * n, count: images.count * n)
+            }
             return
         }
         let keep = 1 - probability, scale = 1 / keep

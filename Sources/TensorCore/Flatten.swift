@@ -12,7 +12,12 @@ public final class Flatten: Layer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
-        if input != UnsafePointer(output) { output.update(from: input, count: context.batch * inputShape.count) }
+        guard input != UnsafePointer(output) else { return }
+        let n = inputShape.count
+        context.pool.run(partitions: context.partitions) { p in
+            let images = context.images(of: p)
+            (output + images.lowerBound * n).update(from: input + images.lowerBound * n, count: images.count * n)
+        }
     }
 
     public func backward(inputGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,

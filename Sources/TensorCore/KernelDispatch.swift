@@ -43,7 +43,7 @@ public enum InstructionSet: String, CaseIterable, Sendable, Codable {
 public typealias GatherGEMM = @Sendable (
     _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
     _ a: UnsafePointer<Float>, _ rowOffsets: UnsafePointer<Int>, _ colOffsets: UnsafePointer<Int>,
-    _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ b: UnsafePointer<Float>, _ ldb: Int, _ bIsPadded: Bool,
     _ m: Int, _ n: Int, _ k: Int,
     _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ relu: Bool,
     _ scratch: UnsafeMutablePointer<Float>
@@ -54,6 +54,8 @@ public struct GEMMKernel: Sendable {
     public let instructionSet: InstructionSet
     /// Floats of scratch every call needs.
     public let scratchCount: Int
+    /// Columns of the register tile: a B operand padded to a multiple of this needs no copy.
+    public let nr: Int
     let function: GatherGEMM
 
     /// The kernel for `instructionSet`, or nil where this CPU or build lacks it.
@@ -64,15 +66,17 @@ public struct GEMMKernel: Sendable {
         #if arch(x86_64)
         case .avx512:
             scratchCount = KernelsAVX512.Kernel.scratchCount
-            function = { c, ldc, a, ro, co, b, ldb, m, n, k, acc, bias, relu, s in
-                KernelsAVX512.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb,
+            nr = KernelsAVX512.Kernel.nr
+            function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
+                KernelsAVX512.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
                                                 m: m, n: n, k: k,
                                                 epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
             }
         case .avx2:
             scratchCount = KernelsAVX2.Kernel.scratchCount
-            function = { c, ldc, a, ro, co, b, ldb, m, n, k, acc, bias, relu, s in
-                KernelsAVX2.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb,
+            nr = KernelsAVX2.Kernel.nr
+            function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
+                KernelsAVX2.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
                                               m: m, n: n, k: k,
                                               epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
             }
@@ -82,8 +86,9 @@ public struct GEMMKernel: Sendable {
         #endif
         case .baseline:
             scratchCount = KernelsBaseline.Kernel.scratchCount
-            function = { c, ldc, a, ro, co, b, ldb, m, n, k, acc, bias, relu, s in
-                KernelsBaseline.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb,
+            nr = KernelsBaseline.Kernel.nr
+            function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
+                KernelsBaseline.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
                                                   m: m, n: n, k: k,
                                                   epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
             }
@@ -98,10 +103,10 @@ public struct GEMMKernel: Sendable {
     public func gatherGEMM(
         c: UnsafeMutablePointer<Float>, ldc: Int,
         a: UnsafePointer<Float>, rowOffsets: UnsafePointer<Int>, colOffsets: UnsafePointer<Int>,
-        b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
+        b: UnsafePointer<Float>, ldb: Int, bIsPadded: Bool = false, m: Int, n: Int, k: Int,
         accumulate: Bool = false, bias: UnsafePointer<Float>? = nil, relu: Bool = false,
         scratch: UnsafeMutablePointer<Float>
     ) {
-        function(c, ldc, a, rowOffsets, colOffsets, b, ldb, m, n, k, accumulate, bias, relu, scratch)
+        function(c, ldc, a, rowOffsets, colOffsets, b, ldb, bIsPadded, m, n, k, accumulate, bias, relu, scratch)
     }
 }

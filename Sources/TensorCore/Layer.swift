@@ -11,12 +11,23 @@ public struct PassContext {
     public var gemm: GEMMKernel
     /// A seed for this step's randomness (dropout); images draw from it by their index.
     public var stepSeed: UInt64
+    /// Bumped whenever parameters change, so layers know when to repack weights.
+    public var parameterVersion: Int
+    /// The pass covers images firstImage..<firstImage+batch of the buffers.
+    public var firstImage = 0
+    /// Which per-partition scratch partition 0 uses (a worker running its own micro-batches).
+    public var worker = 0
 
     /// The images partition `p` owns.
     @inline(__always)
     public func images(of p: Int) -> Range<Int> {
-        ThreadPool.range(of: p, partitions: partitions, count: batch)
+        let range = ThreadPool.range(of: p, partitions: partitions, count: batch)
+        return (range.lowerBound + firstImage)..<(range.upperBound + firstImage)
     }
+
+    /// The scratch slot of partition `p`.
+    @inline(__always)
+    public func slot(_ p: Int) -> Int { worker + p }
 }
 
 /// One layer of a sequential network: forward and backward side by side.
@@ -44,6 +55,8 @@ public protocol Layer: AnyObject {
     func initialize(using generator: inout SeededGenerator)
     /// Makes room for batches of up to `batch` images in `partitions` pieces.
     func reserve(batch: Int, partitions: Int, training: Bool)
+    /// Precomputes what inference passes share (they may then run concurrently on disjoint images).
+    func prepareForInference()
 
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext)
     /// - Parameter inputGradient: where dL/dinput goes (overwritten), or nil for the first layer.
@@ -60,6 +73,7 @@ extension Layer {
                      state: UnsafeMutablePointer<Float>) {}
     public func initialize(using generator: inout SeededGenerator) {}
     public func reserve(batch: Int, partitions: Int, training: Bool) {}
+    public func prepareForInference() {}
 }
 
 /// Parameter gradients summed per partition, then reduced in partition order so that the
@@ -110,6 +124,34 @@ final class GEMMScratch {
 
     @inline(__always)
     func pointer(_ p: Int) -> UnsafeMutablePointer<Float> { buffers[p].pointer }
+}
+
+/// A K x N weight matrix with its rows padded to a multiple of the kernel's NR, so the GEMM
+/// loads whole vectors instead of copying the last column panel on every call. Rebuilt when the
+/// parameters change.
+final class PackedWeights {
+    private var buffer = FloatBuffer(count: 0)
+    private var version = -1
+    let rows: Int, columns: Int
+
+    init(rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+    }
+
+    /// The B operand to use: the weights themselves when no padding is needed, else the copy.
+    func operand(_ weight: UnsafePointer<Float>, context: PassContext)
+        -> (pointer: UnsafePointer<Float>, ldb: Int, padded: Bool) {
+        let nr = context.gemm.nr
+        if columns % nr == 0 { return (weight, columns, false) }
+        let stride = (columns + nr - 1) / nr * nr
+        if version != context.parameterVersion || buffer.count != rows * stride {
+            if buffer.count != rows * stride { buffer = FloatBuffer(count: rows * stride) }
+            for r in 0..<rows { (buffer.pointer + r * stride).update(from: weight + r * columns, count: columns) }
+            version = context.parameterVersion
+        }
+        return (UnsafePointer(buffer.pointer), stride, true)
+    }
 }
 
 /// 0, 1, 2, ...: the offset table of a plain (not gathered) matrix operand.

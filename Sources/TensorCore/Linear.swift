@@ -21,6 +21,7 @@ public final class Linear: Layer {
     private let featureOffsets: Buffer<Int> // 0..<max(in, out)
     private var transposedWeight: FloatBuffer // [out][in]
     private let partial: PartialGradients
+    private let packed: PackedWeights
     private let scratch: GEMMScratch
 
     public init(spec: LayerSpec, input: ImageShape, output: ImageShape) {
@@ -32,6 +33,7 @@ public final class Linear: Layer {
         featureOffsets = IdentityOffsets.make(max(inputs, outputs))
         transposedWeight = FloatBuffer(count: inputs * outputs)
         partial = PartialGradients(count: inputs * outputs + outputs)
+        packed = PackedWeights(rows: inputs, columns: outputs)
         scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
     }
 
@@ -62,14 +64,15 @@ public final class Linear: Layer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
+        let b = packed.operand(weight, context: context)
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)
             guard !images.isEmpty else { return }
             context.gemm.gatherGEMM(
                 c: output + images.lowerBound * outputs, ldc: outputs,
                 a: input, rowOffsets: rowOffsets.pointer + images.lowerBound, colOffsets: featureOffsets.pointer,
-                b: weight, ldb: outputs, m: images.count, n: outputs, k: inputs,
-                bias: bias, relu: fusedReLU, scratch: scratch.pointer(p))
+                b: b.pointer, ldb: b.ldb, bIsPadded: b.padded, m: images.count, n: outputs, k: inputs,
+                bias: bias, relu: fusedReLU, scratch: scratch.pointer(context.slot(p)))
         }
     }
 
@@ -93,7 +96,7 @@ public final class Linear: Layer {
                 c: gradient, ldc: outputs,
                 a: input, rowOffsets: featureOffsets.pointer, colOffsets: rowOffsets.pointer + images.lowerBound,
                 b: dOut, ldb: outputs, m: inputs, n: outputs, k: images.count,
-                scratch: scratch.pointer(p))
+                scratch: scratch.pointer(context.slot(p)))
             let biasGradient = gradient + inputs * outputs
             biasGradient.update(repeating: 0, count: outputs)
             for b in 0..<images.count {
@@ -106,7 +109,7 @@ public final class Linear: Layer {
                     a: outputGradient, rowOffsets: gradientRowOffsets.pointer + images.lowerBound,
                     colOffsets: featureOffsets.pointer,
                     b: transposedWeight.pointer, ldb: inputs, m: images.count, n: inputs, k: outputs,
-                    scratch: scratch.pointer(p))
+                    scratch: scratch.pointer(context.slot(p)))
             }
         }
         partial.reduce(into: gradients, context: context)

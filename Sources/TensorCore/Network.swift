@@ -17,6 +17,11 @@ public final class Network {
     public var pool: ThreadPool
     public var gemm: GEMMKernel = .active
     public let classes: Int
+    /// Bumped by `parametersDidChange()`; layers repack their weights when it moves.
+    public private(set) var parameterVersion = 0
+    /// Images an inference worker carries through all layers at once: few enough that their
+    /// activations stay in L2, which matters more for batches than any kernel detail.
+    public let microBatch: Int
 
     /// activations[i] is the input of layer i; the last is the network's output (logits).
     private var activations: [FloatBuffer] = []
@@ -85,7 +90,13 @@ public final class Network {
         }
         inputBufferIndex = inputIndex
         outputBufferIndex = outputIndex
+        let activationBytes = (architecture.input.count + layers.filter { !$0.isInPlace }
+            .reduce(0) { $0 + $1.outputShape.count }) * MemoryLayout<Float>.stride
+        microBatch = max(1, min(32, (384 << 10) / max(1, activationBytes)))
     }
+
+    /// Call after changing `parameters` or `state` from outside a training step.
+    public func parametersDidChange() { parameterVersion += 1 }
 
     /// A network with freshly initialized parameters.
     public convenience init(architecture: Architecture, seed: UInt64, threads: Int = 1) throws {
@@ -98,6 +109,7 @@ public final class Network {
             var generator = SeededGenerator(seed: seed, stream: UInt64(index))
             layer.initialize(using: &generator)
         }
+        parametersDidChange()
     }
 
     public var parameterCount: Int { parameters.count }
@@ -130,7 +142,7 @@ public final class Network {
         // Single images stay on one thread; batches split across the pool, at least 8 images each.
         let partitions = max(1, min(pool.threads, batch / 8))
         return PassContext(training: training, batch: batch, pool: pool, partitions: partitions,
-                           gemm: gemm, stepSeed: stepSeed)
+                           gemm: gemm, stepSeed: stepSeed, parameterVersion: parameterVersion)
     }
 
     /// Runs the network on `batch` images (each `inputCount` floats, NHWC) and returns the
@@ -138,13 +150,39 @@ public final class Network {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool = false,
                         stepSeed: UInt64 = 0) -> UnsafeBufferPointer<Float> {
         let context = context(batch: batch, training: training, stepSeed: stepSeed)
-        reserve(batch: batch, training: training, partitions: context.partitions)
+        let workers = training ? 1 : min(pool.threads, (batch + microBatch - 1) / microBatch)
+        reserve(batch: batch, training: training, partitions: max(context.partitions, workers))
         activations[0].pointer.update(from: input, count: batch * inputCount)
+        if training {
+            // Layer by layer over the whole batch: batch norm needs the batch's statistics.
+            runLayers(context)
+        } else {
+            // Each worker carries micro-batches of its own images through every layer.
+            for layer in layers { layer.prepareForInference() }
+            let single = ThreadPool(threads: 1)
+            pool.run(partitions: workers) { worker in
+                let images = ThreadPool.range(of: worker, partitions: workers, count: batch)
+                var first = images.lowerBound
+                while first < images.upperBound {
+                    var slice = context
+                    slice.pool = single
+                    slice.partitions = 1
+                    slice.worker = worker
+                    slice.firstImage = first
+                    slice.batch = min(microBatch, images.upperBound - first)
+                    runLayers(slice)
+                    first += slice.batch
+                }
+            }
+        }
+        return UnsafeBufferPointer(start: activations.last!.pointer, count: batch * classes)
+    }
+
+    private func runLayers(_ context: PassContext) {
         for (index, layer) in layers.enumerated() {
             layer.forward(input: activations[inputBufferIndex[index]].pointer,
                           output: activations[outputBufferIndex[index]].pointer, context: context)
         }
-        return UnsafeBufferPointer(start: activations.last!.pointer, count: batch * classes)
     }
 
     /// Backpropagates dL/dlogits (after a training `forward` of the same batch), adding into

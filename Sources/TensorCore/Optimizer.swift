@@ -91,6 +91,7 @@ public final class Optimizer {
                 w[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + eps)
             }
         }
+        network.parametersDidChange()
     }
 }
 

@@ -1,0 +1,108 @@
+import Dispatch
+
+/// Performance figures for one architecture on synthetic input: what `mnist-cnn bench` prints.
+public struct BenchmarkReport: Codable, Sendable {
+    public var architecture: String
+    public var instructionSet: String
+    public var threads: Int
+    public var multiplyAddsPerImage: Int
+    public var parameters: Int
+    public var singleImageMicrosecondsMedian: Double
+    public var singleImageMicrosecondsP99: Double
+    public var singleImageGFLOPS: Double
+    public var batchSize: Int
+    public var batchImagesPerSecond: Double
+    public var batchGFLOPS: Double
+    public var trainBatchSize: Int
+    public var trainImagesPerSecond: Double
+    /// Forward + backward counted as 3x the forward multiply-adds.
+    public var trainGFLOPS: Double
+
+    enum CodingKeys: String, CodingKey {
+        case architecture, threads, parameters
+        case instructionSet = "instruction_set"
+        case multiplyAddsPerImage = "multiply_adds_per_image"
+        case singleImageMicrosecondsMedian = "single_image_us_median"
+        case singleImageMicrosecondsP99 = "single_image_us_p99"
+        case singleImageGFLOPS = "single_image_gflops"
+        case batchSize = "batch_size"
+        case batchImagesPerSecond = "batch_images_per_second"
+        case batchGFLOPS = "batch_gflops"
+        case trainBatchSize = "train_batch_size"
+        case trainImagesPerSecond = "train_images_per_second"
+        case trainGFLOPS = "train_gflops"
+    }
+}
+
+public enum Benchmark {
+    /// Seconds since an arbitrary start, monotonic.
+    @inline(__always)
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+    /// Runs `body` repeatedly for about `seconds` (after a warm-up) and returns each run's duration.
+    static func sample(seconds: Double, minimumRuns: Int = 10, _ body: () -> Void) -> [Double] {
+        let warmupEnd = now() + min(0.2, seconds / 5)
+        while now() < warmupEnd { body() }
+        var times: [Double] = []
+        let end = now() + seconds
+        while now() < end || times.count < minimumRuns {
+            let start = now()
+            body()
+            times.append(now() - start)
+        }
+        return times.sorted()
+    }
+
+    static func percentile(_ sorted: [Double], _ q: Double) -> Double {
+        sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
+    }
+
+    /// Measures single-image latency (one thread), batched inference and training throughput
+    /// (`threads` threads), each for about `seconds`.
+    public static func run(architecture: Architecture, threads: Int, batchSize: Int = 256, trainBatchSize: Int = 128,
+                           seconds: Double = 2) throws -> BenchmarkReport {
+        var generator = SeededGenerator(seed: 1)
+        let classes = try architecture.outputCount()
+        let inputCount = architecture.input.count
+        let images = (0..<(max(batchSize, trainBatchSize) * inputCount)).map { _ in generator.nextUnitFloat() }
+        let labels = (0..<trainBatchSize).map { UInt8($0 % classes) }
+        let macs = Double(try Network(architecture: architecture).multiplyAdds)
+
+        let single = try Network(architecture: architecture, seed: 1, threads: 1)
+        let singleTimes = images.withUnsafeBufferPointer { input in
+            sample(seconds: seconds) { _ = single.forward(input.baseAddress!, batch: 1) }
+        }
+        let median = percentile(singleTimes, 0.5)
+
+        let batched = try Network(architecture: architecture, seed: 1, threads: threads)
+        let batchTimes = images.withUnsafeBufferPointer { input in
+            sample(seconds: seconds) { _ = batched.forward(input.baseAddress!, batch: batchSize) }
+        }
+        let batchRate = Double(batchSize) / percentile(batchTimes, 0.5)
+
+        let trained = try Network(architecture: architecture, seed: 1, threads: threads)
+        let optimizer = Optimizer(settings: OptimizerSettings(kind: .adam), network: trained)
+        var logitsGradient = [Float](repeating: 0, count: trainBatchSize * classes)
+        var step: UInt64 = 0
+        let trainTimes = images.withUnsafeBufferPointer { input in
+            sample(seconds: seconds) {
+                step += 1
+                let logits = trained.forward(input.baseAddress!, batch: trainBatchSize, training: true, stepSeed: step)
+                softmaxCrossEntropy(logits: logits.baseAddress!, labels: labels, batch: trainBatchSize, classes: classes,
+                                    logitsGradient: &logitsGradient)
+                trained.zeroGradients()
+                trained.backward(logitsGradient, batch: trainBatchSize, stepSeed: step)
+                optimizer.update(trained, learningRate: 1e-4)
+            }
+        }
+        let trainRate = Double(trainBatchSize) / percentile(trainTimes, 0.5)
+
+        return BenchmarkReport(
+            architecture: architecture.name ?? "custom", instructionSet: batched.gemm.instructionSet.rawValue,
+            threads: threads, multiplyAddsPerImage: Int(macs), parameters: single.parameterCount,
+            singleImageMicrosecondsMedian: median * 1e6, singleImageMicrosecondsP99: percentile(singleTimes, 0.99) * 1e6,
+            singleImageGFLOPS: 2 * macs / median * 1e-9,
+            batchSize: batchSize, batchImagesPerSecond: batchRate, batchGFLOPS: 2 * macs * batchRate * 1e-9,
+            trainBatchSize: trainBatchSize, trainImagesPerSecond: trainRate, trainGFLOPS: 6 * macs * trainRate * 1e-9)
+    }
+}
