@@ -37,18 +37,18 @@ public struct BenchmarkReport: Codable, Sendable {
 public enum Benchmark {
     /// Seconds since an arbitrary start, monotonic.
     @inline(__always)
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+    public static func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
     /// Runs `body` repeatedly for about `seconds` (after a warm-up) and returns each run's duration.
     static func sample(seconds: Double, minimumRuns: Int = 10, _ body: () -> Void) -> [Double] {
-        let warmupEnd = now() + min(0.2, seconds / 5)
-        while now() < warmupEnd { body() }
+        let warmupEnd = clock() + min(0.2, seconds / 5)
+        while clock() < warmupEnd { body() }
         var times: [Double] = []
-        let end = now() + seconds
-        while now() < end || times.count < minimumRuns {
-            let start = now()
+        let end = clock() + seconds
+        while clock() < end || times.count < minimumRuns {
+            let start = clock()
             body()
-            times.append(now() - start)
+            times.append(clock() - start)
         }
         return times.sorted()
     }

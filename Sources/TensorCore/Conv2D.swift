@@ -29,9 +29,15 @@ public final class Conv2D: Layer {
     let outputRowOffsets: Buffer<Int>
     let channelOffsets: Buffer<Int>
     private var padded = FloatBuffer(count: 0) // [B][Hp][Wp][Cin] when padding > 0
-    private var transposedWeight: FloatBuffer // [Cout][K]
-    private var columnGradient = FloatBuffer(count: 0) // per partition [OH*OW][K]
+    private var transposedWeight: FloatBuffer // [Cout][K], or flipped [KH][KW][Cout][Cin] for stride 1
+    private var columnGradient = FloatBuffer(count: 0) // per partition [OH*OW][K] (stride > 1)
     private var paddedInputGradient = FloatBuffer(count: 0) // per partition [Hp][Wp][Cin]
+    /// Stride 1: dIn is a convolution of dOut, zero-padded by K-1, with the flipped kernel.
+    private var paddedOutputGradient = FloatBuffer(count: 0) // per partition [OH+2K-2][OW+2K-2][Cout]
+    private let flippedTapOffsets: Buffer<Int> // [KH*KW*Cout] in the padded dOut
+    private let paddedPixelOffsets: Buffer<Int> // [Hp*Wp] in the padded dOut
+    private var gradientWidth: Int { outputShape.width + 2 * kernelSize - 2 }
+    private var gradientHeight: Int { outputShape.height + 2 * kernelSize - 2 }
     private let partial: PartialGradients
     private let packed: PackedWeights
     private var scratch: GEMMScratch
@@ -57,6 +63,25 @@ public final class Conv2D: Layer {
             }
         }
         outputRowOffsets = IdentityOffsets.make(output.height * output.width, stride: output.channels)
+        let gradientWidth = output.width + 2 * k - 2
+        flippedTapOffsets = Buffer<Int>(count: k * k * output.channels)
+        paddedPixelOffsets = Buffer<Int>(count: (input.height + 2 * p) * (input.width + 2 * p))
+        if s == 1 {
+            var t = 0
+            for a in 0..<k {
+                for b in 0..<k {
+                    for co in 0..<output.channels {
+                        flippedTapOffsets.pointer[t] = (a * gradientWidth + b) * output.channels + co
+                        t += 1
+                    }
+                }
+            }
+            for y in 0..<(input.height + 2 * p) {
+                for x in 0..<(input.width + 2 * p) {
+                    paddedPixelOffsets.pointer[y * (input.width + 2 * p) + x] = (y * gradientWidth + x) * output.channels
+                }
+            }
+        }
         channelOffsets = IdentityOffsets.make(output.channels)
         transposedWeight = FloatBuffer(count: reduction * output.channels)
         partial = PartialGradients(count: reduction * output.channels + output.channels)
@@ -85,10 +110,13 @@ public final class Conv2D: Layer {
         scratch.reserve(partitions: partitions)
         if training {
             partial.reserve(partitions: partitions)
-            let perPartition = outputShape.height * outputShape.width * reduction
-            if columnGradient.count < partitions * perPartition {
-                columnGradient = FloatBuffer(count: partitions * perPartition)
-                paddedInputGradient = FloatBuffer(count: padding > 0 ? partitions * paddedHeight * paddedWidth * inputShape.channels : 0)
+            if paddedInputGradient.count < partitions * paddedHeight * paddedWidth * inputShape.channels {
+                paddedInputGradient = FloatBuffer(count: partitions * paddedHeight * paddedWidth * inputShape.channels)
+                if stride == 1 {
+                    paddedOutputGradient = FloatBuffer(count: partitions * gradientHeight * gradientWidth * outputShape.channels)
+                } else {
+                    columnGradient = FloatBuffer(count: partitions * outputShape.height * outputShape.width * reduction)
+                }
             }
         }
         guard batch > reservedBatch else { return }
@@ -146,9 +174,24 @@ public final class Conv2D: Layer {
         let pixels = outputShape.height * outputShape.width, cout = outputShape.channels
         let source: UnsafePointer<Float> = padding > 0 ? UnsafePointer(padded.pointer) : input
         if inputGradient != nil {
-            // W^T, [Cout][K], the B operand of dCol = dOut · W^T.
-            for t in 0..<reduction {
-                for co in 0..<cout { transposedWeight.pointer[co * reduction + t] = weight[t * cout + co] }
+            let cin = inputShape.channels, k = kernelSize
+            if stride == 1 {
+                // W'[a][b][co][ci] = W[K-1-a][K-1-b][ci][co]: the B operand of the flipped convolution.
+                for a in 0..<k {
+                    for b in 0..<k {
+                        let tap: Int = (k - 1 - a) * k + (k - 1 - b)
+                        let source: UnsafeMutablePointer<Float> = weight + tap * cin * cout
+                        let destination: UnsafeMutablePointer<Float> = transposedWeight.pointer + (a * k + b) * cout * cin
+                        for ci in 0..<cin {
+                            for co in 0..<cout { destination[co * cin + ci] = source[ci * cout + co] }
+                        }
+                    }
+                }
+            } else {
+                // W^T, [Cout][K], the B operand of dCol = dOut · W^T.
+                for t in 0..<reduction {
+                    for co in 0..<cout { transposedWeight.pointer[co * reduction + t] = weight[t * cout + co] }
+                }
             }
         }
         context.pool.run(partitions: context.partitions) { p in
@@ -173,14 +216,49 @@ public final class Conv2D: Layer {
                 for co in 0..<cout { biasGradient[co] += row[co] }
             }
             if let inputGradient {
-                inputGradientOfImages(images, partition: p, outputGradient: outputGradient, into: inputGradient,
-                                      context: context)
+                if stride == 1 {
+                    flippedInputGradient(images, partition: p, outputGradient: outputGradient, into: inputGradient,
+                                         context: context)
+                } else {
+                    inputGradientOfImages(images, partition: p, outputGradient: outputGradient, into: inputGradient,
+                                          context: context)
+                }
             }
         }
         partial.reduce(into: weightGradient, context: context)
     }
 
-    /// dIn = col2im(dOut · W^T), one image at a time so the column buffer stays in L2.
+    /// Stride 1: dIn_padded = dOut (zero-padded by K-1) convolved with the flipped kernel, a
+    /// gathered GEMM with a long reduction (K·K·Cout) and no scatter; then the padding is cropped.
+    private func flippedInputGradient(_ images: Range<Int>, partition p: Int, outputGradient: UnsafePointer<Float>,
+                                      into inputGradient: UnsafeMutablePointer<Float>, context: PassContext) {
+        let cout = outputShape.channels, cin = inputShape.channels, k = kernelSize
+        let padded = paddedOutputGradient.pointer + p * gradientHeight * gradientWidth * cout
+        let rowCount = outputShape.width * cout
+        padded.update(repeating: 0, count: gradientHeight * gradientWidth * cout)
+        let paddedImage = paddedHeight * paddedWidth * cin
+        for image in images {
+            let dOut = outputGradient + image * outputShape.count
+            for y in 0..<outputShape.height {
+                (padded + ((y + k - 1) * gradientWidth + k - 1) * cout).update(from: dOut + y * rowCount, count: rowCount)
+            }
+            let target = padding > 0 ? paddedInputGradient.pointer + p * paddedImage : inputGradient + image * inputShape.count
+            context.gemm.gatherGEMM(
+                c: target, ldc: cin,
+                a: padded, rowOffsets: paddedPixelOffsets.pointer, colOffsets: flippedTapOffsets.pointer,
+                b: transposedWeight.pointer, ldb: cin, m: paddedHeight * paddedWidth, n: cin, k: k * k * cout,
+                scratch: scratch.pointer(context.slot(p)))
+            if padding > 0 {
+                let inputRow = inputShape.width * cin
+                for h in 0..<inputShape.height {
+                    (inputGradient + (image * inputShape.height + h) * inputRow)
+                        .update(from: target + ((h + padding) * paddedWidth + padding) * cin, count: inputRow)
+                }
+            }
+        }
+    }
+
+    /// Stride > 1: dIn = col2im(dOut · W^T), one image at a time so the column buffer stays in L2.
     private func inputGradientOfImages(_ images: Range<Int>, partition p: Int, outputGradient: UnsafePointer<Float>,
                                        into inputGradient: UnsafeMutablePointer<Float>, context: PassContext) {
         let pixels = outputShape.height * outputShape.width, cout = outputShape.channels

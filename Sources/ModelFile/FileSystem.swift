@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The POSIX calls that `AtomicFile` and `SafeTensorsFile.read` make, as replaceable
+/// closures, so tests can fail the Nth call and check that nothing is left half-written
+/// (SQLite's fault-simulation approach; style.md §5, §14).
+///
+/// Each closure follows the POSIX convention: it returns -1 (or a negative count) and sets
+/// `errno` on failure.
+public struct FileSystem: Sendable {
+    public var open: @Sendable (_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32
+    public var read: @Sendable (_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int
+    public var write: @Sendable (_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int
+    /// The size of an open file, or -1.
+    public var size: @Sendable (_ descriptor: Int32) -> Int
+    public var fsync: @Sendable (_ descriptor: Int32) -> Int32
+    public var close: @Sendable (_ descriptor: Int32) -> Int32
+    public var rename: @Sendable (_ from: String, _ to: String) -> Int32
+    public var unlink: @Sendable (_ path: String) -> Int32
+
+    public init(open: @escaping @Sendable (String, Int32, mode_t) -> Int32,
+                read: @escaping @Sendable (Int32, UnsafeMutableRawBufferPointer) -> Int,
+                write: @escaping @Sendable (Int32, UnsafeRawBufferPointer) -> Int,
+                size: @escaping @Sendable (Int32) -> Int,
+                fsync: @escaping @Sendable (Int32) -> Int32,
+                close: @escaping @Sendable (Int32) -> Int32,
+                rename: @escaping @Sendable (String, String) -> Int32,
+                unlink: @escaping @Sendable (String) -> Int32) {
+        self.open = open
+        self.read = read
+        self.write = write
+        self.size = size
+        self.fsync = fsync
+        self.close = close
+        self.rename = rename
+        self.unlink = unlink
+    }
+
+    /// The real system calls.
+    public static let posix = FileSystem(
+        open: { path, flags, mode in
+            #if canImport(Darwin)
+            Darwin.open(path, flags, mode)
+            #else
+            Glibc.open(path, flags, mode)
+            #endif
+        },
+        read: { descriptor, buffer in
+            #if canImport(Darwin)
+            Darwin.read(descriptor, buffer.baseAddress, buffer.count)
+            #else
+            Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            #endif
+        },
+        write: { descriptor, bytes in
+            #if canImport(Darwin)
+            Darwin.write(descriptor, bytes.baseAddress, bytes.count)
+            #else
+            Glibc.write(descriptor, bytes.baseAddress, bytes.count)
+            #endif
+        },
+        size: { descriptor in
+            var status = stat()
+            return fstat(descriptor, &status) == 0 ? Int(status.st_size) : -1
+        },
+        fsync: { descriptor in
+            #if canImport(Darwin)
+            Darwin.fsync(descriptor)
+            #else
+            Glibc.fsync(descriptor)
+            #endif
+        },
+        close: { descriptor in
+            #if canImport(Darwin)
+            Darwin.close(descriptor)
+            #else
+            Glibc.close(descriptor)
+            #endif
+        },
+        rename: { from, to in
+            #if canImport(Darwin)
+            Darwin.rename(from, to)
+            #else
+            Glibc.rename(from, to)
+            #endif
+        },
+        unlink: { path in
+            #if canImport(Darwin)
+            Darwin.unlink(path)
+            #else
+            Glibc.unlink(path)
+            #endif
+        })
+}
+
+/// The text of the current `errno`.
+func errnoText(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}

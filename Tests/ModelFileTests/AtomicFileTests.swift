@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import ModelFile
+import TestSupport
+
+/// Counts file-system calls and fails exactly the Nth with EIO (a transient fault).
+private final class FaultInjector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var calls = 0
+    private let failAt: Int
+    private(set) var injected = false
+
+    init(failAt: Int) { self.failAt = failAt }
+
+    /// Whether this call should fail; counts it.
+    private func shouldFail() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        calls += 1
+        if calls == failAt { injected = true; return true }
+        return false
+    }
+
+    var fileSystem: FileSystem {
+        let real = FileSystem.posix
+        return FileSystem(
+            open: { self.shouldFail() ? self.fail() : real.open($0, $1, $2) },
+            read: { self.shouldFail() ? self.fail() : real.read($0, $1) },
+            write: { self.shouldFail() ? self.fail() : real.write($0, $1) },
+            size: { self.shouldFail() ? self.fail() : real.size($0) },
+            fsync: { self.shouldFail() ? self.fail() : real.fsync($0) },
+            close: { self.shouldFail() ? self.fail() : real.close($0) },
+            rename: { self.shouldFail() ? self.fail() : real.rename($0, $1) },
+            unlink: { self.shouldFail() ? self.fail() : real.unlink($0) })
+    }
+
+    private func fail<T: BinaryInteger>() -> T {
+        errno = EIO
+        return -1
+    }
+}
+
+@Suite struct AtomicFileTests {
+    /// A new file is created, an existing one replaced, and no temporary file is left.
+    @Test func writesAndReplaces() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("model.safetensors")
+        try AtomicFile.write([1, 2, 3], to: path)
+        try AtomicFile.write([4, 5], to: path)
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == [4, 5])
+        #expect(try directory.contents() == ["model.safetensors"])
+    }
+
+    /// A directory that does not exist fails with the path and the errno text.
+    @Test func reportsMissingDirectory() {
+        #expect {
+            try AtomicFile.write([1], to: "/nonexistent/dir/model.safetensors")
+        } throws: { error in
+            let description = (error as? FileError)?.description ?? ""
+            return description.hasPrefix("/nonexistent/dir/model.safetensors:") && description.hasSuffix("No such file or directory")
+        }
+    }
+
+    /// SQLite-style fault simulation: fail call 1, 2, 3, ... until a run sees no fault. Each
+    /// run must leave either the old file intact and no temporary file, or the whole new file.
+    @Test func survivesEveryInjectedFault() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("model.safetensors")
+        let old = SafeTensorsFile([("w", .init(shape: [2], floats: [1, 2]))]).encode()
+        let new = sampleFile()
+        var failAt = 1
+        while true {
+            try AtomicFile.write(old, to: path)
+            let injector = FaultInjector(failAt: failAt)
+            var thrown: Error?
+            do {
+                try new.write(path: path, fileSystem: injector.fileSystem)
+            } catch {
+                thrown = error
+            }
+            let content = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            #expect(content == old || content == new.encode(), "fault at call \(failAt)")
+            #expect(try directory.contents() == ["model.safetensors"], "fault at call \(failAt)")
+            if let thrown {
+                #expect(injector.injected, "error without a fault at call \(failAt): \(thrown)")
+                #expect("\(thrown)".contains("Input/output error"), "fault at call \(failAt): \(thrown)")
+            }
+            if !injector.injected {
+                #expect(thrown == nil && content == new.encode())
+                break
+            }
+            // A failure before the rename must keep the old content.
+            if thrown != nil && content == new.encode() {
+                #expect("\(thrown!)".contains("directory"), "new content after a pre-rename fault at call \(failAt)")
+            }
+            failAt += 1
+        }
+        // open, write, fsync, close, rename, open dir, fsync dir, close dir: at least 8 calls tried.
+        #expect(failAt >= 9)
+    }
+
+    /// Faults while reading are errors naming the file, never partial tensors.
+    @Test func readFaultsAreErrors() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("model.safetensors")
+        try sampleFile().write(path: path)
+        var failAt = 1
+        while true {
+            let injector = FaultInjector(failAt: failAt)
+            do {
+                let file = try SafeTensorsFile.read(path: path, fileSystem: injector.fileSystem)
+                #expect(file == sampleFile(), "fault at call \(failAt)")
+            } catch let error as SafeTensorsError {
+                #expect(error == .readFailed(path: path, reason: "Input/output error"), "fault at call \(failAt)")
+            }
+            if !injector.injected { break }
+            failAt += 1
+        }
+        #expect(failAt >= 4)
+    }
+}
