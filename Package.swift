@@ -69,7 +69,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        ], resources: [.embedInCode("openapi.yaml")]),
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [

@@ -205,26 +205,16 @@ public enum Kernel {
         epilogue: GEMMEpilogue, bias: UnsafePointer<Float>?
     ) {
         let width = KernelVector.scalarCount
-        // Two accumulator pairs over alternating t halve the dependency chain.
-        var c0 = KernelVector(), c1 = KernelVector(), d0 = KernelVector(), d1 = KernelVector()
+        // The same order of additions as a row of the full tile, so an image gets bit-identical
+        // results whether it is alone or part of a batch.
+        var c0 = KernelVector(), c1 = KernelVector()
         var bRow = UnsafeRawPointer(b)
         let bStride = ldb * MemoryLayout<Float>.stride
-        var t = 0
-        while t + 1 < k {
+        for t in 0..<k {
             let av = KernelVector(repeating: a[colOffsets[t]])
             multiplyAdd(&c0, av, bRow.loadUnaligned(as: KernelVector.self))
             multiplyAdd(&c1, av, bRow.loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self))
             bRow += bStride
-            let aw = KernelVector(repeating: a[colOffsets[t + 1]])
-            multiplyAdd(&d0, aw, bRow.loadUnaligned(as: KernelVector.self))
-            multiplyAdd(&d1, aw, bRow.loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self))
-            bRow += bStride
-            t += 2
-        }
-        if t < k {
-            let av = KernelVector(repeating: a[colOffsets[t]])
-            multiplyAdd(&c0, av, bRow.loadUnaligned(as: KernelVector.self))
-            multiplyAdd(&c1, av, bRow.loadUnaligned(fromByteOffset: width * 4, as: KernelVector.self))
         }
         var bias0 = KernelVector(), bias1 = KernelVector()
         if let bias {
@@ -232,7 +222,7 @@ public enum Kernel {
                 if j < width { bias0[j] = bias[j] } else { bias1[j - width] = bias[j] }
             }
         }
-        store(c, true, columns, c0 + d0, c1 + d1, bias0, bias1, epilogue)
+        store(c, true, columns, c0, c1, bias0, bias1, epilogue)
     }
 
     @inline(__always)

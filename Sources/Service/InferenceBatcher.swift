@@ -1,0 +1,187 @@
+import Foundation
+import TensorCore
+
+/// Dynamic batching: concurrent requests are gathered into one forward pass on a dedicated
+/// inference thread (never on the network threads).
+///
+/// The knobs are the ones TF Serving and Triton users know: `maxBatchSize` (images per pass)
+/// and `maxQueueDelay` (how long the first waiting request may be held for company). With a
+/// delay of zero the batcher is greedy: it runs whatever has queued while the previous pass
+/// ran, so a lone request waits for nothing and batches grow with load by themselves.
+public final class InferenceBatcher: @unchecked Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var maxBatchSize: Int
+        public var maxQueueDelayMicroseconds: Int
+        /// Requests (not images) waiting at most; more are refused (503) rather than queued
+        /// without bound.
+        public var maxQueuedRequests: Int
+        /// Threads a large pass may spread over.
+        public var threads: Int
+
+        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueuedRequests: Int = 4096,
+                    threads: Int = ThreadPool.availableCores) {
+            self.maxBatchSize = maxBatchSize
+            self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
+            self.maxQueuedRequests = maxQueuedRequests
+            self.threads = threads
+        }
+    }
+
+    /// The answer to one request: probabilities per image ([images][classes]) from one model.
+    public struct Answer: Sendable {
+        public var probabilities: [[Float]]
+        public var modelID: String
+    }
+
+    public enum Failure: Error, Equatable {
+        case noModel
+        case overloaded
+        case stopped
+    }
+
+    /// What a batch observed, for metrics.
+    public struct BatchRecord: Sendable {
+        public var images: Int
+        public var requests: Int
+        /// Seconds the oldest request waited before its pass started.
+        public var queueDelay: Double
+        public var inferenceSeconds: Double
+    }
+
+    private struct Pending {
+        var images: [Float] // count * 784, 0...1, MNIST polarity
+        var count: Int
+        var enqueued: Double
+        var completion: @Sendable (Result<Answer, Failure>) -> Void
+    }
+
+    public let settings: Settings
+    private let slot: ModelSlot
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var queuedImages = 0
+    private var stopping = false
+    private var thread: Thread?
+    private var input: [Float] = []
+    /// Called on the inference thread after each pass.
+    public var onBatch: (@Sendable (BatchRecord) -> Void)?
+
+    public init(slot: ModelSlot, settings: Settings) {
+        precondition(settings.maxBatchSize >= 1 && settings.threads >= 1)
+        self.slot = slot
+        self.settings = settings
+    }
+
+    public func start() {
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "inference"
+        thread.qualityOfService = .userInteractive
+        thread.stackSize = 1 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Stops after the queued requests are answered.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Queues `count` images (each 784 floats) and calls `completion` once, from the inference
+    /// thread, with their probabilities or the reason there are none.
+    public func submit(images: [Float], count: Int, completion: @escaping @Sendable (Result<Answer, Failure>) -> Void) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            completion(.failure(.stopped))
+            return
+        }
+        if queue.count >= settings.maxQueuedRequests {
+            condition.unlock()
+            completion(.failure(.overloaded))
+            return
+        }
+        queue.append(Pending(images: images, count: count, enqueued: Benchmark.clock(), completion: completion))
+        queuedImages += count
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs a pass synchronously on the caller's thread (warm-up, before `start`).
+    public func warmUp(model: LoadedModel) {
+        let pixels = model.network.inputCount
+        var images = [Float](repeating: 0, count: settings.maxBatchSize * pixels)
+        for i in stride(from: 0, to: images.count, by: 7) { images[i] = 0.5 }
+        for batch in Set([1, 2, settings.maxBatchSize]) {
+            for _ in 0..<3 {
+                _ = images.withUnsafeBufferPointer { model.network.forward($0.baseAddress!, batch: batch) }
+            }
+        }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                condition.unlock()
+                return
+            }
+            // Hold the first request up to the delay while the batch is not yet full.
+            if settings.maxQueueDelayMicroseconds > 0 {
+                let deadline = queue[0].enqueued + Double(settings.maxQueueDelayMicroseconds) * 1e-6
+                while queuedImages < settings.maxBatchSize && !stopping {
+                    let remaining = deadline - Benchmark.clock()
+                    if remaining <= 0 { break }
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: remaining))
+                }
+            }
+            // Whole requests, up to the batch size (a request larger than that runs alone).
+            var taken: [Pending] = []
+            var images = 0
+            while let next = queue.first, taken.isEmpty || images + next.count <= settings.maxBatchSize {
+                taken.append(next)
+                images += next.count
+                queue.removeFirst()
+            }
+            queuedImages -= images
+            condition.unlock()
+            process(taken, images: images)
+        }
+    }
+
+    private func process(_ batch: [Pending], images: Int) {
+        let started = Benchmark.clock()
+        guard let model = slot.current else {
+            for request in batch { request.completion(.failure(.noModel)) }
+            return
+        }
+        let network = model.network
+        if network.pool.threads != settings.threads { network.pool = ThreadPool(threads: settings.threads) }
+        let pixels = network.inputCount, classes = network.classes
+        if input.count < images * pixels { input = [Float](repeating: 0, count: images * pixels) }
+        var offset = 0
+        for request in batch {
+            input.withUnsafeMutableBufferPointer { destination in
+                request.images.withUnsafeBufferPointer { source in
+                    (destination.baseAddress! + offset).update(from: source.baseAddress!, count: request.count * pixels)
+                }
+            }
+            offset += request.count * pixels
+        }
+        let probabilities = input.withUnsafeBufferPointer { network.predict($0.baseAddress!, batch: images) }
+        let finished = Benchmark.clock()
+        var row = 0
+        for request in batch {
+            let answer = (0..<request.count).map { i in
+                Array(probabilities[((row + i) * classes)..<((row + i + 1) * classes)])
+            }
+            row += request.count
+            request.completion(.success(Answer(probabilities: answer, modelID: model.id)))
+        }
+        onBatch?(BatchRecord(images: images, requests: batch.count, queueDelay: started - batch[0].enqueued,
+                             inferenceSeconds: finished - started))
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import HTTP1
+
+/// Probes (ours and KServe v2's paths), `/metrics` and `/openapi.yaml`.
+struct OperationsRoutes {
+    let readiness: Readiness
+    let slot: ModelSlot
+    let metrics: ServiceMetrics
+
+    func register(on router: Router) {
+        let live: Router.Handler = { _ in
+            .json(200, body: Array(#"{"status":"ok"}"#.utf8), headers: ["Cache-Control": "no-store"])
+        }
+        router.add(method: "GET", path: "/healthz", live)
+        router.add(method: "GET", path: "/v2/health/live", live)
+
+        let ready: Router.Handler = { _ in
+            if readiness.acceptsRequests, let model = slot.current {
+                return .json(200, body: Array("{\"status\":\"ready\",\"model\":\(HTTPResponseJSON.quoted(model.id))}".utf8),
+                             headers: ["Cache-Control": "no-store"])
+            }
+            return .problem(status: 503, title: "Not ready", detail: readiness.reason,
+                            headers: ["Retry-After": "1", "Cache-Control": "no-store"])
+        }
+        router.add(method: "GET", path: "/readyz", ready)
+        router.add(method: "GET", path: "/v2/health/ready", ready)
+
+        router.add(method: "GET", path: "/metrics") { _ in
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+                                                "Cache-Control": "no-store"],
+                         body: metrics.render())
+        }
+        router.add(method: "GET", path: "/openapi.yaml") { _ in
+            HTTPResponse(status: 200, headers: ["Content-Type": "application/yaml; charset=utf-8",
+                                                "Cache-Control": "no-cache"],
+                         body: PackageResources.openapi_yaml)
+        }
+    }
+}

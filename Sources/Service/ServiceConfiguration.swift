@@ -1,0 +1,73 @@
+import Foundation
+import HTTP1
+import Imaging
+import Logging
+
+/// Every setting of `mnist-cnn serve`. The command fills it from flags and environment
+/// variables; `validate()` checks what can be checked before binding the port, with messages
+/// that say what to do.
+public struct ServiceConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 8080
+    public var modelPath = "models/mnist-cnn.safetensors"
+    public var stateDirectory = "var"
+    /// Training data for `/train` jobs; nil disables training.
+    public var mnistDirectory: String?
+    /// With a token, admin operations need `Authorization: Bearer <token>`; without, loopback only.
+    public var adminToken: String?
+    public var batching = InferenceBatcher.Settings()
+    /// Images one `/predict` request may carry.
+    public var maxImagesPerRequest = 256
+    public var decodeLimits = DecodeLimits.default
+    public var http = HTTPServerConfiguration()
+    /// Threads a training job uses (default: one fewer than the cores, so inference keeps one).
+    public var trainingThreads = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    /// Training jobs waiting at most.
+    public var maxQueuedJobs = 8
+
+    public init() {}
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public func validate() throws {
+        func fail(_ message: String) -> Invalid { Invalid(description: message) }
+        guard (0...65535).contains(port) else { throw fail("port \(port) is out of range: use 1-65535 (or 0 for any free port)") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw fail("model file \(modelPath) does not exist: pass --model PATH (or MNIST_CNN_MODEL), "
+                       + "or train one with `mnist-cnn train --out \(modelPath)`")
+        }
+        guard FileManager.default.isReadableFile(atPath: modelPath) else {
+            throw fail("model file \(modelPath) is not readable by this user: check its permissions")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw fail("cannot create state directory \(stateDirectory): \(error.localizedDescription); "
+                       + "pass --state-dir PATH (or MNIST_CNN_STATE_DIR) pointing to a writable directory")
+        }
+        let probe = (stateDirectory as NSString).appendingPathComponent(".write-test-\(getpid())")
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw fail("state directory \(stateDirectory) is not writable by this user: fix its permissions "
+                       + "or pass --state-dir PATH (or MNIST_CNN_STATE_DIR)")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+        if let mnistDirectory {
+            guard FileManager.default.fileExists(atPath: mnistDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw fail("MNIST directory \(mnistDirectory) does not exist: pass --mnist-dir PATH (or MNIST_DIR), "
+                           + "or leave it unset to disable /train")
+            }
+        }
+        if let adminToken, adminToken.count < 8 {
+            throw fail("the admin token is too short (\(adminToken.count) characters): use at least 8, e.g. `openssl rand -hex 16`")
+        }
+        guard batching.maxBatchSize >= 1, batching.maxBatchSize <= 4096 else { throw fail("--max-batch-size must be in 1...4096") }
+        guard batching.maxQueueDelayMicroseconds >= 0, batching.maxQueueDelayMicroseconds <= 1_000_000 else {
+            throw fail("--max-queue-delay-us must be in 0...1000000")
+        }
+        guard maxImagesPerRequest >= 1 else { throw fail("--max-images-per-request must be at least 1") }
+        guard trainingThreads >= 1 else { throw fail("--training-threads must be at least 1") }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTP1
+import Metrics
+import Prometheus
+
+/// The service's metrics, recorded through swift-metrics into one Prometheus registry and
+/// rendered by `GET /metrics`. Names follow Prometheus conventions: `_total` counters, base
+/// units (`_seconds`, `_bytes`).
+public final class ServiceMetrics: @unchecked Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    /// swift-metrics has one global factory per process; every service instance in the
+    /// process (tests start several) shares this registry, so tests compare deltas.
+    public static let shared: ServiceMetrics = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        factory.valueHistogramBuckets = [
+            "mnist_inference_batch_size": [1, 2, 4, 8, 16, 32, 64, 128, 256],
+            "mnist_inference_queue_delay_seconds": [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+        ]
+        MetricsSystem.bootstrap(factory)
+        return ServiceMetrics(registry: registry)
+    }()
+
+    private let startTime = Date()
+    private let processStart: Double
+
+    private init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        processStart = Date().timeIntervalSince1970
+    }
+
+    /// One finished HTTP request (fed by the server's per-request hook).
+    func record(_ request: RequestRecord) {
+        let route = request.route ?? "unmatched"
+        Counter(label: "mnist_http_requests_total",
+                dimensions: [("route", route), ("method", request.method), ("status", String(request.status))]).increment()
+        Timer(label: "mnist_http_request_duration_seconds", dimensions: [("route", route)])
+            .recordNanoseconds(Int64(request.durationSeconds * 1e9))
+        Counter(label: "mnist_http_response_bytes_total", dimensions: [("route", route)]).increment(by: request.responseBytes)
+    }
+
+    func record(_ batch: InferenceBatcher.BatchRecord) {
+        Recorder(label: "mnist_inference_batch_size", aggregate: true).record(batch.images)
+        Recorder(label: "mnist_inference_queue_delay_seconds", aggregate: true).record(batch.queueDelay)
+        Timer(label: "mnist_inference_duration_seconds").recordNanoseconds(Int64(batch.inferenceSeconds * 1e9))
+        Counter(label: "mnist_inference_images_total").increment(by: batch.images)
+    }
+
+    func recordPrediction(digit: Int) {
+        Counter(label: "mnist_predictions_total", dimensions: [("digit", String(digit))]).increment()
+    }
+
+    /// The active model as an info metric (value 1), replacing the previous one.
+    private var modelInfo: Prometheus.Gauge?
+    private let lock = NSLock()
+    func setActiveModel(id: String, architecture: String) {
+        lock.withLock {
+            if let modelInfo { registry.unregisterGauge(modelInfo) }
+            let gauge = registry.makeGauge(name: "mnist_model_info", labels: [("model", id), ("architecture", architecture)],
+                                           help: "The model /predict uses (value 1)")
+            gauge.set(1.0)
+            modelInfo = gauge
+        }
+    }
+
+    func setReady(_ ready: Bool) {
+        Metrics.Gauge(label: "mnist_ready").record(ready ? 1 : 0)
+    }
+
+    /// Process metrics read from /proc at scrape time.
+    func refreshProcessMetrics() {
+        Metrics.Gauge(label: "process_start_time_seconds").record(processStart)
+        Metrics.Gauge(label: "mnist_uptime_seconds").record(Date().timeIntervalSince(startTime))
+        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+           let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
+            Metrics.Gauge(label: "process_resident_memory_bytes").record(pages * Double(sysconf(Int32(_SC_PAGESIZE))))
+        }
+        if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            Metrics.Gauge(label: "process_open_fds").record(descriptors.count)
+        }
+        var usage = rusage()
+        if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
+            let seconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            Metrics.Gauge(label: "process_cpu_seconds_total").record(seconds)
+        }
+    }
+
+    /// The exposition text (Prometheus text format 0.0.4).
+    func render() -> [UInt8] {
+        refreshProcessMetrics()
+        return registry.emitToBuffer()
+    }
+}

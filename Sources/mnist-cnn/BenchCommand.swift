@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure single-image latency, batched inference and training throughput on synthetic input.",
+        discussion: """
+            Single-image latency runs on one thread; batched inference (batch 256) and training \
+            (batch 128, forward + backward + Adam) on --threads threads. Build with -c release.
+            """)
+
+    @Option(help: "Architecture: a name (keras-example, mnist-bn, tiny) or a JSON file with a layer list.")
+    var arch = "keras-example"
+
+    @Option(help: "Threads for the batched and training figures (default: all cores).")
+    var threads: Int = ThreadPool.availableCores
+
+    @Option(help: "Seconds to sample each figure.")
+    var seconds: Double = 3
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            guard threads >= 1 else { throw CommandFailure("--threads must be at least 1") }
+            let architecture = try ArchitectureOption.resolve(arch)
+            let report = try Benchmark.run(architecture: architecture, threads: threads, seconds: seconds)
+            if json {
+                print(try jsonLine(report))
+                return
+            }
+            print("""
+                architecture           \(report.architecture) (\(report.parameters) parameters, \
+                \(report.multiplyAddsPerImage) multiply-adds per image)
+                kernel                 \(report.instructionSet)
+                single image, 1 thread \(String(format: "%.1f", report.singleImageMicrosecondsMedian)) µs median, \
+                \(String(format: "%.1f", report.singleImageMicrosecondsP99)) µs p99 \
+                (\(String(format: "%.0f", report.singleImageGFLOPS)) GFLOP/s)
+                batch \(report.batchSize), \(report.threads) threads  \(String(format: "%.0f", report.batchImagesPerSecond)) images/s \
+                (\(String(format: "%.0f", report.batchGFLOPS)) GFLOP/s)
+                training, batch \(report.trainBatchSize)    \(String(format: "%.0f", report.trainImagesPerSecond)) images/s \
+                (\(String(format: "%.0f", report.trainGFLOPS)) GFLOP/s)
+                """)
+        }
+    }
+}
+
+/// `--arch` takes a known name or a path to a JSON architecture.
+enum ArchitectureOption {
+    static func resolve(_ value: String) throws -> Architecture {
+        if let known = Architecture.named[value] { return known }
+        guard FileManager.default.fileExists(atPath: value) else {
+            throw ArchitectureError.unknownName(value)
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: value))
+        do {
+            let architecture = try JSONDecoder().decode(Architecture.self, from: data)
+            _ = try architecture.shapes()
+            return architecture
+        } catch let error as ArchitectureError {
+            throw CommandFailure("\(value): \(error)")
+        } catch {
+            throw CommandFailure("\(value): not an architecture JSON (a layer list or {\"input\", \"layers\"}): \(error)")
+        }
+    }
+}

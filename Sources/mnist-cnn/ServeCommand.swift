@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import HTTP1
+import Logging
+import Service
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP service: /predict, /train, /models, probes, /metrics, the web page.",
+        discussion: """
+            Every option also reads the environment variable in brackets; a flag wins over the \
+            variable, the variable over the default. SIGTERM or SIGINT drains: /readyz turns 503 \
+            at once, in-flight requests finish (up to --shutdown-timeout), then the process exits 0.
+            """)
+
+    @Option(help: "Address to listen on; :: for dual-stack IPv6 [MNIST_CNN_HOST] (default 0.0.0.0).") var host: String?
+    @Option(help: "Port [MNIST_CNN_PORT] (default 8080).") var port: Int?
+    @Option(help: "Model file to serve [MNIST_CNN_MODEL] (default models/mnist-cnn.safetensors).") var model: String?
+    @Option(help: "Where jobs and trained models live [MNIST_CNN_STATE_DIR] (default ./var).") var stateDir: String?
+    @Option(help: "MNIST directory for /train jobs; unset disables training [MNIST_DIR].") var mnistDir: String?
+    @Option(help: "Bearer token for admin operations; unset allows them from loopback only [MNIST_CNN_ADMIN_TOKEN].")
+    var adminToken: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical [MNIST_CNN_LOG_LEVEL] (default info).")
+    var logLevel: String?
+    @Option(help: "text or json (one object per line) [MNIST_CNN_LOG_FORMAT] (default text).") var logFormat: String?
+    @Option(help: "Most images per forward pass [MNIST_CNN_MAX_BATCH_SIZE] (default 64).") var maxBatchSize: Int?
+    @Option(help: "How long a request may wait for others to batch with, µs [MNIST_CNN_MAX_QUEUE_DELAY_US] (default 0: greedy).")
+    var maxQueueDelayUs: Int?
+    @Option(help: "Threads for inference passes [MNIST_CNN_INFERENCE_THREADS] (default: all cores).") var inferenceThreads: Int?
+    @Option(help: "Threads for training jobs [MNIST_CNN_TRAINING_THREADS] (default: cores - 1).") var trainingThreads: Int?
+    @Option(help: "Most images in one /predict request [MNIST_CNN_MAX_IMAGES_PER_REQUEST] (default 256).")
+    var maxImagesPerRequest: Int?
+    @Option(help: "Largest request body in bytes [MNIST_CNN_MAX_BODY_BYTES] (default 16777216).") var maxBodyBytes: Int?
+    @Option(help: "Most open connections [MNIST_CNN_MAX_CONNECTIONS] (default 10000).") var maxConnections: Int?
+    @Option(help: "Seconds a client has to send its headers [MNIST_CNN_HEADER_TIMEOUT] (default 10).") var headerTimeout: Double?
+    @Option(help: "Seconds an idle keep-alive connection stays open [MNIST_CNN_IDLE_TIMEOUT] (default 60).") var idleTimeout: Double?
+    @Option(help: "Seconds in-flight requests get to finish on shutdown [MNIST_CNN_SHUTDOWN_TIMEOUT] (default 20).")
+    var shutdownTimeout: Double?
+
+    func run() throws {
+        let configuration: ServiceConfiguration
+        let logger: Logger
+        do {
+            var settings = ServiceConfiguration()
+            settings.host = try Setting.resolve(host, "MNIST_CNN_HOST", settings.host)
+            settings.port = try Setting.resolve(port, "MNIST_CNN_PORT", settings.port)
+            settings.modelPath = try Setting.resolve(model, "MNIST_CNN_MODEL", settings.modelPath)
+            settings.stateDirectory = try Setting.resolve(stateDir, "MNIST_CNN_STATE_DIR", settings.stateDirectory)
+            settings.mnistDirectory = mnistDir ?? Environment.value("MNIST_DIR")
+            settings.adminToken = adminToken ?? Environment.value("MNIST_CNN_ADMIN_TOKEN")
+            settings.batching.maxBatchSize = try Setting.resolve(maxBatchSize, "MNIST_CNN_MAX_BATCH_SIZE", settings.batching.maxBatchSize)
+            settings.batching.maxQueueDelayMicroseconds = try Setting.resolve(
+                maxQueueDelayUs, "MNIST_CNN_MAX_QUEUE_DELAY_US", settings.batching.maxQueueDelayMicroseconds)
+            settings.batching.threads = try Setting.resolve(inferenceThreads, "MNIST_CNN_INFERENCE_THREADS", settings.batching.threads)
+            settings.trainingThreads = try Setting.resolve(trainingThreads, "MNIST_CNN_TRAINING_THREADS", settings.trainingThreads)
+            settings.maxImagesPerRequest = try Setting.resolve(
+                maxImagesPerRequest, "MNIST_CNN_MAX_IMAGES_PER_REQUEST", settings.maxImagesPerRequest)
+            settings.http.limits.maxBodyBytes = try Setting.resolve(maxBodyBytes, "MNIST_CNN_MAX_BODY_BYTES", 16 << 20)
+            settings.http.maxConnections = try Setting.resolve(maxConnections, "MNIST_CNN_MAX_CONNECTIONS", settings.http.maxConnections)
+            settings.http.timeouts.headerRead = .seconds(try Setting.resolve(headerTimeout, "MNIST_CNN_HEADER_TIMEOUT", 10.0))
+            settings.http.timeouts.idle = .seconds(try Setting.resolve(idleTimeout, "MNIST_CNN_IDLE_TIMEOUT", 60.0))
+            settings.http.shutdownDeadline = .seconds(try Setting.resolve(shutdownTimeout, "MNIST_CNN_SHUTDOWN_TIMEOUT", 20.0))
+            guard settings.batching.threads >= 1 else { throw CommandFailure("--inference-threads must be at least 1") }
+            let level = try Setting.resolve(logLevel, "MNIST_CNN_LOG_LEVEL", "info")
+            let format = try Setting.resolve(logFormat, "MNIST_CNN_LOG_FORMAT", "text")
+            logger = try LogSetup.bootstrap(level: level, format: format)
+            configuration = settings
+        } catch let error as CommandFailure {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+        do {
+            let app = try ServiceApp(configuration: configuration, logger: logger)
+            try app.start()
+            app.installSignalHandlers()
+            app.waitUntilStopped()
+            logger.notice("stopped")
+        } catch let error as HTTPServerError {
+            printError("\(error)")
+            throw ExitCode.failure
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Flag, then environment variable, then default; a variable that does not parse is an error
+/// that names it.
+enum Setting {
+    static func resolve<T: LosslessStringConvertible>(_ flag: T?, _ variable: String, _ fallback: T) throws -> T {
+        if let flag { return flag }
+        guard let text = Environment.value(variable) else { return fallback }
+        guard let value = T(text) else { throw CommandFailure("\(variable)='\(text)' is not a valid \(T.self)") }
+        return value
+    }
+}
