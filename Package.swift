@@ -57,9 +57,13 @@ let package = Package(
 
         // MARK: - Library modules (dependencies point one way: down this list)
         .target(name: "Zlib", dependencies: ["CZlib"]),
+        // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
+        // training and the full test set in seconds.
         .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore"]),
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)),
+                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "ModelFile", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile"]),
         .target(name: "Imaging", dependencies: ["Zlib"]),

@@ -225,8 +225,8 @@ public enum Kernel {
         store(c, true, columns, c0, c1, bias0, bias1, epilogue)
     }
 
-    @inline(__always)
-    private static func store(
+    @_transparent
+    static func store(
         _ c: UnsafeMutablePointer<Float>, _ isRow: Bool, _ columns: Int,
         _ v0: KernelVector, _ v1: KernelVector, _ bias0: KernelVector, _ bias1: KernelVector,
         _ epilogue: GEMMEpilogue

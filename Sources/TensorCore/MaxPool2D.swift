@@ -30,27 +30,46 @@ public final class MaxPool2D: Layer {
             for image in context.images(of: p) {
                 let source = input + image * inputShape.count
                 let destination = output + image * outputShape.count
-                let where_ = argmax.pointer + image * outputShape.count
+                let indices = argmax.pointer + image * outputShape.count
                 for oh in 0..<outH {
                     for ow in 0..<outW {
-                        let out = destination + (oh * outW + ow) * c
+                        let out = (oh * outW + ow) * c
                         let first = (oh * s * inW + ow * s) * c
-                        out.update(from: source + first, count: c)
-                        if saving { for ch in 0..<c { where_[(oh * outW + ow) * c + ch] = Int32(first + ch) } }
-                        for kh in 0..<k {
-                            for kw in 0..<k where kh != 0 || kw != 0 {
-                                let offset = ((oh * s + kh) * inW + ow * s + kw) * c
-                                let window = source + offset
-                                if saving {
-                                    let indices = where_ + (oh * outW + ow) * c
-                                    for ch in 0..<c where window[ch] > out[ch] {
-                                        out[ch] = window[ch]
-                                        indices[ch] = Int32(offset + ch)
+                        var ch = 0
+                        // Eight channels at a time: NHWC keeps them contiguous in every tap.
+                        while ch + 8 <= c {
+                            var best = UnsafeRawPointer(source + first + ch).loadUnaligned(as: SIMD8<Float>.self)
+                            var at = SIMD8<Int32>(repeating: Int32(first + ch)) &+ SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+                            for kh in 0..<k {
+                                for kw in 0..<k where kh != 0 || kw != 0 {
+                                    let offset = ((oh * s + kh) * inW + ow * s + kw) * c + ch
+                                    let value = UnsafeRawPointer(source + offset).loadUnaligned(as: SIMD8<Float>.self)
+                                    let larger = value .> best
+                                    best.replace(with: value, where: larger)
+                                    if saving {
+                                        at.replace(with: SIMD8<Int32>(repeating: Int32(offset)) &+ SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7),
+                                                   where: larger)
                                     }
-                                } else {
-                                    for ch in 0..<c { out[ch] = max(out[ch], window[ch]) }
                                 }
                             }
+                            UnsafeMutableRawPointer(destination + out + ch).storeBytes(of: best, as: SIMD8<Float>.self)
+                            if saving { UnsafeMutableRawPointer(indices + out + ch).storeBytes(of: at, as: SIMD8<Int32>.self) }
+                            ch += 8
+                        }
+                        while ch < c {
+                            var best = source[first + ch], at = first + ch
+                            for kh in 0..<k {
+                                for kw in 0..<k {
+                                    let offset = ((oh * s + kh) * inW + ow * s + kw) * c + ch
+                                    if source[offset] > best {
+                                        best = source[offset]
+                                        at = offset
+                                    }
+                                }
+                            }
+                            destination[out + ch] = best
+                            if saving { indices[out + ch] = Int32(at) }
+                            ch += 1
                         }
                     }
                 }

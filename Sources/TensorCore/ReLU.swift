@@ -24,8 +24,18 @@ public final class ReLU: Layer {
         let n = inputShape.count
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)
-            for i in (images.lowerBound * n)..<(images.upperBound * n) {
+            var i = images.lowerBound * n
+            let end = images.upperBound * n
+            while i + 8 <= end {
+                let y = UnsafeRawPointer(output + i).loadUnaligned(as: SIMD8<Float>.self)
+                var g = UnsafeRawPointer(outputGradient + i).loadUnaligned(as: SIMD8<Float>.self)
+                g.replace(with: 0, where: y .<= 0)
+                UnsafeMutableRawPointer(inputGradient + i).storeBytes(of: g, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < end {
                 inputGradient[i] = output[i] > 0 ? outputGradient[i] : 0
+                i += 1
             }
         }
     }

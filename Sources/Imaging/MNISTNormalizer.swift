@@ -1,0 +1,166 @@
+/// Brings any decoded image into MNIST form the way MNIST itself was made (LeCun et al.: the
+/// NIST digits were size-normalized into a 20x20 box keeping their aspect ratio, anti-aliased,
+/// then centred by centre of mass in a 28x28 field).
+///
+/// `.auto` (the default):
+/// 1. 784 raw bytes are MNIST-ready by contract and pass through untouched.
+/// 2. A 28x28 image that already looks like an MNIST digit passes through unchanged, values as
+///    stored (bright ink = 1). It looks like one when its background is black (median ≤ 0.05 and
+///    the one-pixel border's mean ≤ 0.05), it has ink (maximum ≥ 0.5), and its centre of mass
+///    is within 2 px of (14, 14) on both axes.
+/// 3. Anything else: polarity detection (the median of the one-pixel border is the paper; paper
+///    brighter than the image's mean means dark ink on light paper, which is inverted);
+///    background subtraction and contrast stretch (paper → 0, the strongest ink → 1, values
+///    below 0.05 → 0 so paper noise is exactly 0); the bounding box of pixels above 0.15
+///    (a faint speck or anti-aliasing halo does not widen it); area-averaged scaling so the
+///    longer side is 20 px (`GrayImage.resampled`); and an integer shift that puts the centre of
+///    mass at (14, 14) — pixel-index coordinates, as MNIST-style preprocessing scripts compute
+///    it with `scipy.ndimage.center_of_mass` — clamped so the digit stays inside the field.
+///    An integer shift keeps the values exact and lands within 0.5 px.
+///
+/// `.off`: no processing. The image must be 28x28; its values are taken as stored, bright = ink
+/// (the MNIST convention of digits exported from the dataset), without polarity detection:
+/// whoever turns normalization off is saying the image is already in MNIST form.
+public struct MNISTNormalizer: Sendable {
+    /// What `?normalize=` selects.
+    public enum Mode: String, Equatable, Sendable, CaseIterable {
+        case auto
+        case off
+    }
+
+    /// The side of MNIST's field.
+    public static let side = 28
+    /// The side of the box the digit is scaled into.
+    public static let boxSide = 20
+
+    public var mode: Mode
+
+    public init(mode: Mode = .auto) {
+        self.mode = mode
+    }
+
+    /// Paper and ink must differ by at least this much after polarity detection, or the image
+    /// is blank.
+    static let minimumContrast: Float = 0.08
+    /// Stretched values below this are paper noise and become 0.
+    static let noiseFloor: Float = 0.05
+    /// Pixels above this count towards the ink's bounding box.
+    static let boundingBoxThreshold: Float = 0.15
+
+    /// - Throws: `ImageError` (`.unusable`): "image has no ink" for a blank image; in `.off` mode
+    ///   a size other than 28x28.
+    public func normalize(_ image: DecodedImage) throws -> MNISTSample {
+        switch image {
+        case .mnistReady(let bytes):
+            return MNISTSample(pixels: bytes.map { Float($0) / 255 })
+        case .luminance(let gray):
+            switch mode {
+            case .off:
+                guard gray.width == Self.side && gray.height == Self.side else {
+                    throw ImageError.unusable("normalize=off needs a 28x28 image, got \(gray.width)x\(gray.height)")
+                }
+                return MNISTSample(pixels: gray.pixels)
+            case .auto:
+                if Self.looksLikeMNIST(gray) { return MNISTSample(pixels: gray.pixels) }
+                return try Self.normalizeFully(gray)
+            }
+        }
+    }
+
+    /// Rule 2 of `.auto`: a 28x28 image with a black background, bright ink and a centred mass.
+    static func looksLikeMNIST(_ image: GrayImage) -> Bool {
+        guard image.width == side && image.height == side else { return false }
+        let border = borderPixels(image)
+        let borderMean = border.reduce(0, +) / Float(border.count)
+        let brightest = image.pixels.max() ?? 0
+        guard median(image.pixels) <= 0.05, borderMean <= 0.05, brightest >= 0.5,
+              let centre = centreOfMass(image) else { return false }
+        return abs(centre.x - 14) <= 2 && abs(centre.y - 14) <= 2
+    }
+
+    static func normalizeFully(_ image: GrayImage) throws -> MNISTSample {
+        let ink = try inkImage(image)
+        guard let box = boundingBox(ink) else { throw ImageError.unusable("image has no ink") }
+        var croppedPixels = [Float]()
+        croppedPixels.reserveCapacity(box.width * box.height)
+        for row in box.y..<(box.y + box.height) {
+            let rowStart = row * ink.width + box.x
+            croppedPixels += ink.pixels[rowStart..<(rowStart + box.width)]
+        }
+        let cropped = GrayImage(width: box.width, height: box.height, pixels: croppedPixels)
+        let scale = Double(boxSide) / Double(max(box.width, box.height))
+        func scaledSide(_ length: Int) -> Int { max(1, min(boxSide, Int((Double(length) * scale).rounded()))) }
+        let scaled = cropped.resampled(width: scaledSide(box.width), height: scaledSide(box.height))
+        guard let centre = centreOfMass(scaled) else { throw ImageError.unusable("image has no ink") }
+        let offsetX = min(max(Int((14 - centre.x).rounded()), 0), side - scaled.width)
+        let offsetY = min(max(Int((14 - centre.y).rounded()), 0), side - scaled.height)
+        var field = [Float](repeating: 0, count: side * side)
+        for y in 0..<scaled.height {
+            for x in 0..<scaled.width {
+                field[(offsetY + y) * side + offsetX + x] = min(scaled[x, y], 1)
+            }
+        }
+        return MNISTSample(pixels: field)
+    }
+
+    /// Polarity-corrected, background-subtracted, contrast-stretched ink in 0...1.
+    static func inkImage(_ image: GrayImage) throws -> GrayImage {
+        let paperLuminance = median(borderPixels(image))
+        let mean = image.pixels.reduce(0, +) / Float(image.pixels.count)
+        let darkInk = paperLuminance > mean
+        let paper = darkInk ? 1 - paperLuminance : paperLuminance
+        let strongest = darkInk ? 1 - (image.pixels.min() ?? 1) : (image.pixels.max() ?? 0)
+        guard strongest - paper >= minimumContrast else { throw ImageError.unusable("image has no ink") }
+        let gain = 1 / (strongest - paper)
+        let pixels = image.pixels.map { luminance -> Float in
+            let stretched = ((darkInk ? 1 - luminance : luminance) - paper) * gain
+            return stretched < noiseFloor ? 0 : min(stretched, 1)
+        }
+        return GrayImage(width: image.width, height: image.height, pixels: pixels)
+    }
+
+    /// The smallest rectangle holding every pixel above `boundingBoxThreshold`; nil if none is.
+    static func boundingBox(_ image: GrayImage) -> (x: Int, y: Int, width: Int, height: Int)? {
+        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+        for y in 0..<image.height {
+            for x in 0..<image.width where image[x, y] > boundingBoxThreshold {
+                minX = min(minX, x); maxX = max(maxX, x)
+                minY = min(minY, y); maxY = max(maxY, y)
+            }
+        }
+        guard maxX >= 0 else { return nil }
+        return (minX, minY, maxX - minX + 1, maxY - minY + 1)
+    }
+
+    /// The intensity-weighted mean pixel position, in pixel-index coordinates; nil for an
+    /// all-zero image.
+    public static func centreOfMass(_ image: GrayImage) -> (x: Float, y: Float)? {
+        var total: Float = 0, sumX: Float = 0, sumY: Float = 0
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let value = image[x, y]
+                total += value
+                sumX += value * Float(x)
+                sumY += value * Float(y)
+            }
+        }
+        return total > 0 ? (sumX / total, sumY / total) : nil
+    }
+
+    /// The outermost ring of pixels.
+    static func borderPixels(_ image: GrayImage) -> [Float] {
+        if image.width <= 2 || image.height <= 2 { return image.pixels }
+        var border = Array(image.pixels[0..<image.width])
+        border += image.pixels[((image.height - 1) * image.width)..<(image.height * image.width)]
+        for y in 1..<(image.height - 1) {
+            border.append(image[0, y])
+            border.append(image[image.width - 1, y])
+        }
+        return border
+    }
+
+    static func median(_ values: [Float]) -> Float {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+}
