@@ -81,6 +81,8 @@ public final class Trainer {
     public let optimizer: Optimizer
     let train: MNISTDataset, validation: MNISTDataset?, test: MNISTDataset?
     private(set) var history: [EpochMetrics] = []
+    /// The loss of the last step taken (tests pin the first losses of a seeded run).
+    public private(set) var lastStepLoss: Float?
     private var completedEpochs = 0
 
     /// - Parameters:
@@ -165,6 +167,7 @@ public final class Trainer {
                                                  classes: network.classes, logitsGradient: &logitsGradient,
                                                  labelSmoothing: configuration.labelSmoothing)
                 guard result.loss.isFinite else { throw TrainingError.diverged(epoch: epoch + 1, step: step + 1) }
+                lastStepLoss = result.loss
                 network.zeroGradients()
                 network.backward(logitsGradient, batch: batch, stepSeed: seed)
                 rate = configuration.schedule.rate(peak: configuration.learningRate, step: epoch * steps + step,

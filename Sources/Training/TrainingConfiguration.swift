@@ -39,7 +39,7 @@ public struct TrainingConfiguration: Codable, Hashable, Sendable {
     /// the best published MNIST recipes, plus stroke thickening and thinning, because digits
     /// users draw differ from MNIST's pens more than its writers differ from each other.
     public static let augmentation = Augmentation(maxShift: 2.5, maxRotationDegrees: 12, scaleRange: 0.88...1.12,
-                                                  maxShearDegrees: 10, strokeChangeProbability: 0.3)
+                                                  maxShearDegrees: 10, strokeChangeProbability: 0.15)
 
     /// Checks every field, naming the first bad one.
     public func validate() throws {

@@ -116,4 +116,20 @@ func singleLayerNetwork(_ spec: LayerSpec, input: ImageShape, relu: Bool = false
         }
         #expect(firstMismatch(outputs[0], outputs[1], absolute: 1e-5) == nil)
     }
+
+    /// An image gets bit-identical logits alone or inside any batch: batching in the server
+    /// must not change answers.
+    @Test func batchingDoesNotChangeAnswers() throws {
+        var random = SplitMix64(seed: 12)
+        let batch = 45
+        let input = random.floats(batch * 784, 0, 1)
+        for architecture in [Architecture.kerasExample, .mnistBN] {
+            let network = try Network(architecture: architecture, seed: 13, threads: 2)
+            let together = Array(input.withUnsafeBufferPointer { network.forward($0.baseAddress!, batch: batch) })
+            for image in [0, 7, 44] {
+                let alone = Array(input.withUnsafeBufferPointer { network.forward($0.baseAddress! + image * 784, batch: 1) })
+                #expect(alone == Array(together[(image * 10)..<(image * 10 + 10)]), "image \(image)")
+            }
+        }
+    }
 }
