@@ -26,6 +26,10 @@ public final class MaxPool2D: Layer {
         let c = inputShape.channels, inW = inputShape.width, k = kernelSize, s = stride
         let outH = outputShape.height, outW = outputShape.width
         let saving = context.training
+        if k == 2 && s == 2 && c % 8 == 0 && !saving {
+            forwardTwoByTwo(input: input, output: output, context: context)
+            return
+        }
         context.pool.run(partitions: context.partitions) { p in
             for image in context.images(of: p) {
                 let source = input + image * inputShape.count
@@ -70,6 +74,39 @@ public final class MaxPool2D: Layer {
                             destination[out + ch] = best
                             if saving { indices[out + ch] = Int32(at) }
                             ch += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The common case at inference: 2x2 windows, stride 2, channels in multiples of 8 — four
+    /// vector loads and three maxima per eight outputs.
+    private func forwardTwoByTwo(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
+        let c = inputShape.channels, inW = inputShape.width
+        let outH = outputShape.height, outW = outputShape.width
+        let rowStride = inW * c
+        context.pool.run(partitions: context.partitions) { p in
+            for image in context.images(of: p) {
+                let source = UnsafeRawPointer(input + image * inputShape.count)
+                let destination = UnsafeMutableRawPointer(output + image * outputShape.count)
+                for oh in 0..<outH {
+                    for ow in 0..<outW {
+                        let top = (2 * oh * inW + 2 * ow) * c * 4
+                        let out = (oh * outW + ow) * c * 4
+                        var ch = 0
+                        while ch < c * 4 {
+                            let a = source.loadUnaligned(fromByteOffset: top + ch, as: SIMD8<Float>.self)
+                            let b = source.loadUnaligned(fromByteOffset: top + c * 4 + ch, as: SIMD8<Float>.self)
+                            let d = source.loadUnaligned(fromByteOffset: top + rowStride * 4 + ch, as: SIMD8<Float>.self)
+                            let e = source.loadUnaligned(fromByteOffset: top + (rowStride + c) * 4 + ch, as: SIMD8<Float>.self)
+                            // Compare-and-select, not pointwiseMax: that one handles NaN lane by lane.
+                            let upper = a.replacing(with: b, where: b .> a)
+                            let lower = d.replacing(with: e, where: e .> d)
+                            destination.storeBytes(of: upper.replacing(with: lower, where: lower .> upper),
+                                                   toByteOffset: out + ch, as: SIMD8<Float>.self)
+                            ch += 32
                         }
                     }
                 }
