@@ -98,6 +98,43 @@ public enum Kernel {
                 blockEpilogue.relu = epilogue.relu
             }
             var n0 = 0
+            #if KERNEL_AVX512
+            // Pairs of full column blocks: a 6 x 64 tile reuses each broadcast of A four times,
+            // halving the loads per multiply-add (24 accumulators fit AVX-512's 32 registers).
+            while n - n0 >= 2 * nr {
+                var m0 = 0
+                while m0 + mr <= m {
+                    wideTile(c: c + m0 * ldc + n0, ldc: ldc,
+                             a: a, rowOffsets: rowOffsets + m0, colOffsets: colOffsets + k0,
+                             b: b + k0 * ldb + n0, ldb: ldb, k: kBlock,
+                             epilogue: blockEpilogue, bias: blockEpilogue.bias.map { $0 + n0 })
+                    m0 += mr
+                }
+                if m0 < m {
+                    // The last rows: narrow tiles over both halves.
+                    for half in 0..<2 {
+                        let columnsStart = n0 + half * nr
+                        var r = m0
+                        while r < m {
+                            let rows = min(mr, m - r)
+                            if rows == 1 {
+                                row(c: c + r * ldc + columnsStart, columns: nr,
+                                    a: a + rowOffsets[r], colOffsets: colOffsets + k0,
+                                    b: b + k0 * ldb + columnsStart, ldb: ldb, k: kBlock,
+                                    epilogue: blockEpilogue, bias: blockEpilogue.bias.map { $0 + columnsStart })
+                            } else {
+                                tile(c: c + r * ldc + columnsStart, ldc: ldc, rows: rows, columns: nr,
+                                     a: a, rowOffsets: rowOffsets + r, colOffsets: colOffsets + k0,
+                                     b: b + k0 * ldb + columnsStart, ldb: ldb, k: kBlock,
+                                     epilogue: blockEpilogue, bias: blockEpilogue.bias.map { $0 + columnsStart })
+                            }
+                            r += mr
+                        }
+                    }
+                }
+                n0 += 2 * nr
+            }
+            #endif
             while n0 < n {
                 let columns = min(nr, n - n0)
                 var panel = b + k0 * ldb + n0
@@ -194,6 +231,64 @@ public enum Kernel {
         store(c + 4 * ldc, rows > 4, columns, c40, c41, bias0, bias1, epilogue)
         store(c + 5 * ldc, rows > 5, columns, c50, c51, bias0, bias1, epilogue)
     }
+
+    #if KERNEL_AVX512
+    /// MR rows x 2·NR columns, all full.
+    @inline(__always)
+    private static func wideTile(
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        a: UnsafePointer<Float>, rowOffsets: UnsafePointer<Int>, colOffsets: UnsafePointer<Int>,
+        b: UnsafePointer<Float>, ldb: Int, k: Int,
+        epilogue: GEMMEpilogue, bias: UnsafePointer<Float>?
+    ) {
+        let r0 = a + rowOffsets[0], r1 = a + rowOffsets[1], r2 = a + rowOffsets[2]
+        let r3 = a + rowOffsets[3], r4 = a + rowOffsets[4], r5 = a + rowOffsets[5]
+        let width = KernelVector.scalarCount * 4
+        var c00 = KernelVector(), c01 = KernelVector(), c02 = KernelVector(), c03 = KernelVector()
+        var c10 = KernelVector(), c11 = KernelVector(), c12 = KernelVector(), c13 = KernelVector()
+        var c20 = KernelVector(), c21 = KernelVector(), c22 = KernelVector(), c23 = KernelVector()
+        var c30 = KernelVector(), c31 = KernelVector(), c32 = KernelVector(), c33 = KernelVector()
+        var c40 = KernelVector(), c41 = KernelVector(), c42 = KernelVector(), c43 = KernelVector()
+        var c50 = KernelVector(), c51 = KernelVector(), c52 = KernelVector(), c53 = KernelVector()
+        var bRow = UnsafeRawPointer(b)
+        let bStride = ldb * MemoryLayout<Float>.stride
+        for t in 0..<k {
+            let offset = colOffsets[t]
+            let b0 = bRow.loadUnaligned(as: KernelVector.self)
+            let b1 = bRow.loadUnaligned(fromByteOffset: width, as: KernelVector.self)
+            let b2 = bRow.loadUnaligned(fromByteOffset: 2 * width, as: KernelVector.self)
+            let b3 = bRow.loadUnaligned(fromByteOffset: 3 * width, as: KernelVector.self)
+            bRow += bStride
+            var av = KernelVector(repeating: r0[offset])
+            multiplyAdd(&c00, av, b0); multiplyAdd(&c01, av, b1); multiplyAdd(&c02, av, b2); multiplyAdd(&c03, av, b3)
+            av = KernelVector(repeating: r1[offset])
+            multiplyAdd(&c10, av, b0); multiplyAdd(&c11, av, b1); multiplyAdd(&c12, av, b2); multiplyAdd(&c13, av, b3)
+            av = KernelVector(repeating: r2[offset])
+            multiplyAdd(&c20, av, b0); multiplyAdd(&c21, av, b1); multiplyAdd(&c22, av, b2); multiplyAdd(&c23, av, b3)
+            av = KernelVector(repeating: r3[offset])
+            multiplyAdd(&c30, av, b0); multiplyAdd(&c31, av, b1); multiplyAdd(&c32, av, b2); multiplyAdd(&c33, av, b3)
+            av = KernelVector(repeating: r4[offset])
+            multiplyAdd(&c40, av, b0); multiplyAdd(&c41, av, b1); multiplyAdd(&c42, av, b2); multiplyAdd(&c43, av, b3)
+            av = KernelVector(repeating: r5[offset])
+            multiplyAdd(&c50, av, b0); multiplyAdd(&c51, av, b1); multiplyAdd(&c52, av, b2); multiplyAdd(&c53, av, b3)
+        }
+        var bias0 = KernelVector(), bias1 = KernelVector(), bias2 = KernelVector(), bias3 = KernelVector()
+        if let bias {
+            let raw = UnsafeRawPointer(bias)
+            bias0 = raw.loadUnaligned(as: KernelVector.self)
+            bias1 = raw.loadUnaligned(fromByteOffset: width, as: KernelVector.self)
+            bias2 = raw.loadUnaligned(fromByteOffset: 2 * width, as: KernelVector.self)
+            bias3 = raw.loadUnaligned(fromByteOffset: 3 * width, as: KernelVector.self)
+        }
+        let half = nr
+        store(c, true, nr, c00, c01, bias0, bias1, epilogue); store(c + half, true, nr, c02, c03, bias2, bias3, epilogue)
+        store(c + ldc, true, nr, c10, c11, bias0, bias1, epilogue); store(c + ldc + half, true, nr, c12, c13, bias2, bias3, epilogue)
+        store(c + 2 * ldc, true, nr, c20, c21, bias0, bias1, epilogue); store(c + 2 * ldc + half, true, nr, c22, c23, bias2, bias3, epilogue)
+        store(c + 3 * ldc, true, nr, c30, c31, bias0, bias1, epilogue); store(c + 3 * ldc + half, true, nr, c32, c33, bias2, bias3, epilogue)
+        store(c + 4 * ldc, true, nr, c40, c41, bias0, bias1, epilogue); store(c + 4 * ldc + half, true, nr, c42, c43, bias2, bias3, epilogue)
+        store(c + 5 * ldc, true, nr, c50, c51, bias0, bias1, epilogue); store(c + 5 * ldc + half, true, nr, c52, c53, bias2, bias3, epilogue)
+    }
+    #endif
 
     /// A single row (a lone image through a linear layer, the last row of a convolution):
     /// the full tile would spend five sixths of its multiply-adds on copies of it.
