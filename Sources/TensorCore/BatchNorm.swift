@@ -56,7 +56,7 @@ public final class BatchNorm: Layer {
         runningMean = state; runningVariance = state + channels; batchesTracked = state + 2 * channels
     }
 
-    public func initialize(using generator: inout SeededGenerator) {
+    public func initialize(using generator: inout SeededGenerator, scheme: WeightInitialization) {
         gamma.update(repeating: 1, count: channels)
         beta.update(repeating: 0, count: channels)
         runningMean.update(repeating: 0, count: channels)

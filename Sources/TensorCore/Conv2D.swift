@@ -99,10 +99,9 @@ public final class Conv2D: Layer {
         weightGradient = gradients
     }
 
-    /// He (Kaiming) normal for the weights, zero biases.
-    public func initialize(using generator: inout SeededGenerator) {
-        let std = (2 / Float(reduction)).squareRoot()
-        for i in 0..<(reduction * outputShape.channels) { weight[i] = generator.nextNormal() * std }
+    public func initialize(using generator: inout SeededGenerator, scheme: WeightInitialization) {
+        scheme.draw(weight, count: reduction * outputShape.channels, fanIn: reduction,
+                    fanOut: kernelSize * kernelSize * outputShape.channels, using: &generator)
         bias.update(repeating: 0, count: outputShape.channels)
     }
 

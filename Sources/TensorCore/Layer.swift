@@ -52,7 +52,7 @@ public protocol Layer: AnyObject {
     func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
               state: UnsafeMutablePointer<Float>)
     /// Draws initial parameters (and resets state).
-    func initialize(using generator: inout SeededGenerator)
+    func initialize(using generator: inout SeededGenerator, scheme: WeightInitialization)
     /// Makes room for batches of up to `batch` images in `partitions` pieces.
     func reserve(batch: Int, partitions: Int, training: Bool)
     /// Precomputes what inference passes share (they may then run concurrently on disjoint images).
@@ -71,9 +71,29 @@ extension Layer {
     public var isInPlace: Bool { false }
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                      state: UnsafeMutablePointer<Float>) {}
-    public func initialize(using generator: inout SeededGenerator) {}
+    public func initialize(using generator: inout SeededGenerator, scheme: WeightInitialization) {}
     public func reserve(batch: Int, partitions: Int, training: Bool) {}
     public func prepareForInference() {}
+}
+
+/// How convolution and linear weights are drawn (biases start at zero either way).
+public enum WeightInitialization: String, Codable, CaseIterable, Sendable {
+    /// He et al. 2015: normal with variance 2 / fan-in, for layers followed by ReLU.
+    case he
+    /// Glorot & Bengio 2010: uniform in ±sqrt(6 / (fan-in + fan-out)).
+    case glorot
+
+    func draw(_ weights: UnsafeMutablePointer<Float>, count: Int, fanIn: Int, fanOut: Int,
+              using generator: inout SeededGenerator) {
+        switch self {
+        case .he:
+            let std = (2 / Float(fanIn)).squareRoot()
+            for i in 0..<count { weights[i] = generator.nextNormal() * std }
+        case .glorot:
+            let limit = (6 / Float(fanIn + fanOut)).squareRoot()
+            for i in 0..<count { weights[i] = (generator.nextUnitFloat() * 2 - 1) * limit }
+        }
+    }
 }
 
 /// Parameter gradients summed per partition, then reduced in partition order so that the

@@ -47,10 +47,8 @@ public final class Linear: Layer {
         self.gradients = gradients
     }
 
-    /// He (Kaiming) normal for the weights, zero biases.
-    public func initialize(using generator: inout SeededGenerator) {
-        let std = (2 / Float(inputs)).squareRoot()
-        for i in 0..<(inputs * outputs) { weight[i] = generator.nextNormal() * std }
+    public func initialize(using generator: inout SeededGenerator, scheme: WeightInitialization) {
+        scheme.draw(weight, count: inputs * outputs, fanIn: inputs, fanOut: outputs, using: &generator)
         bias.update(repeating: 0, count: outputs)
     }
 

@@ -99,15 +99,17 @@ public final class Network {
     public func parametersDidChange() { parameterVersion += 1 }
 
     /// A network with freshly initialized parameters.
-    public convenience init(architecture: Architecture, seed: UInt64, threads: Int = 1) throws {
+    public convenience init(architecture: Architecture, seed: UInt64, threads: Int = 1,
+                            initialization: WeightInitialization = .he) throws {
         try self.init(architecture: architecture, threads: threads)
-        initialize(seed: seed)
+        initialize(seed: seed, scheme: initialization)
     }
 
-    public func initialize(seed: UInt64) {
+    /// Draws every layer's parameters from its own stream of the seed.
+    public func initialize(seed: UInt64, scheme: WeightInitialization = .he) {
         for (index, layer) in layers.enumerated() {
             var generator = SeededGenerator(seed: seed, stream: UInt64(index))
-            layer.initialize(using: &generator)
+            layer.initialize(using: &generator, scheme: scheme)
         }
         parametersDidChange()
     }

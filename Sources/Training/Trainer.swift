@@ -108,7 +108,7 @@ public final class Trainer {
         }
         test = testSet
         network = try Network(architecture: configuration.architecture, seed: configuration.seed,
-                              threads: configuration.threads)
+                              threads: configuration.threads, initialization: configuration.initialization)
         optimizer = Optimizer(settings: OptimizerSettings(kind: configuration.optimizer, weightDecay: configuration.weightDecay),
                               network: network)
         if let checkpoint { try restore(checkpoint) }

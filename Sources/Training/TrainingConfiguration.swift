@@ -23,6 +23,8 @@ public struct TrainingConfiguration: Codable, Hashable, Sendable {
     /// Stop (and keep the best so far) after this long.
     public var maxRuntimeSeconds: Double?
     public var labelSmoothing: Float = 0.05
+    /// How weights start: `he` (the default, for ReLU networks) or `glorot`.
+    public var initialization: WeightInitialization = .he
     /// Threads for the training passes.
     public var threads: Int = ThreadPool.availableCores
 
@@ -33,6 +35,7 @@ public struct TrainingConfiguration: Codable, Hashable, Sendable {
         case batchSize = "batch_size", learningRate = "learning_rate", weightDecay = "weight_decay"
         case validationSplit = "validation_split", maxRuntimeSeconds = "max_runtime_seconds"
         case labelSmoothing = "label_smoothing"
+        case initialization
     }
 
     /// The augmentation `augment: true` stands for: shifts, rotations, scaling and shear as in
@@ -110,6 +113,7 @@ extension TrainingConfiguration {
         maxRuntimeSeconds = try c.decodeIfPresent(Double.self, forKey: .maxRuntimeSeconds)
         labelSmoothing = try c.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? labelSmoothing
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+        initialization = try c.decodeIfPresent(WeightInitialization.self, forKey: .initialization) ?? initialization
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -132,5 +136,6 @@ extension TrainingConfiguration {
         try c.encodeIfPresent(maxRuntimeSeconds, forKey: .maxRuntimeSeconds)
         try c.encode(labelSmoothing, forKey: .labelSmoothing)
         try c.encode(threads, forKey: .threads)
+        if initialization != .he { try c.encode(initialization, forKey: .initialization) }
     }
 }

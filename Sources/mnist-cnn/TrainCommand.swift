@@ -32,6 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight decay (decoupled for adamw).") var weightDecay: Float = 0.05
     @Option(help: "Label smoothing.") var labelSmoothing: Float = 0.05
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Weight initialization: he or glorot.") var initialization = "he"
     @Flag(inversion: .prefixedNo, help: "Random affine and stroke augmentation.") var augment = true
     @Option(help: "Fraction of the training set held out for validation.") var validationSplit = 0.1
     @Option(help: "Use only the first N training images.") var limit: Int?
@@ -57,6 +58,10 @@ struct TrainCommand: ParsableCommand {
         configuration.weightDecay = weightDecay
         configuration.labelSmoothing = labelSmoothing
         configuration.seed = seed
+        guard let scheme = WeightInitialization(rawValue: initialization) else {
+            throw CommandFailure("--initialization must be he or glorot (got '\(initialization)')")
+        }
+        configuration.initialization = scheme
         configuration.augment = augment
         configuration.validationSplit = validationSplit
         configuration.limit = limit
