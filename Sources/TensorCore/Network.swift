@@ -20,7 +20,7 @@ public final class Network {
     /// Bumped by `parametersDidChange()`; layers repack their weights when it moves.
     public private(set) var parameterVersion = 0
     /// Images an inference worker carries through all layers at once: few enough that their
-    /// activations stay in L2, which matters more for batches than any kernel detail.
+    /// activations (about 1 MiB) stay in L2, which matters for batches as much as kernel details.
     public let microBatch: Int
 
     /// activations[i] is the input of layer i; the last is the network's output (logits).
@@ -92,7 +92,7 @@ public final class Network {
         outputBufferIndex = outputIndex
         let activationBytes = (architecture.input.count + layers.filter { !$0.isInPlace }
             .reduce(0) { $0 + $1.outputShape.count }) * MemoryLayout<Float>.stride
-        microBatch = max(1, min(32, (384 << 10) / max(1, activationBytes)))
+        microBatch = max(1, min(32, (1 << 20) / max(1, activationBytes)))
     }
 
     /// Call after changing `parameters` or `state` from outside a training step.

@@ -1,0 +1,258 @@
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/1.1 server on non-blocking sockets and epoll event loops, one thread per loop
+/// (never one per connection).
+///
+/// Configure the router, set `onRequestCompleted`, then `start()`. Stop with
+/// `shutdown(completion:)` or `beginShutdown()` and `waitUntilStopped()`, or let
+/// `installSignalHandlers(onSignal:)` do it on SIGTERM and SIGINT.
+public final class HTTPServer: @unchecked Sendable {
+    /// The configuration the server was made with.
+    public let configuration: HTTPServerConfiguration
+    let router: Router
+    let logger: Logger
+    let timeoutDurations: ConnectionTimeouts.Durations
+
+    /// Called on an event-loop thread after each response is queued; must be thread-safe and
+    /// quick. Set it before `start()`.
+    public var onRequestCompleted: (@Sendable (RequestRecord) -> Void)?
+
+    private let lock = NSCondition()
+    private var state = State.idle
+    private var listenFD: Int32 = -1
+    private var loops: [EventLoop] = []
+    private var runningLoops = 0
+    private var acceptingLoops = 0
+    private var openConnections = 0
+    private var completions: [@Sendable () -> Void] = []
+    private var port = 0
+
+    private enum State {
+        case idle, running, draining, stopped
+    }
+
+    /// A server that will answer through `router` and log through `logger` (access log
+    /// at `configuration.accessLogLevel`). Nothing happens until `start()`.
+    public init(configuration: HTTPServerConfiguration, router: Router, logger: Logger) {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        timeoutDurations = ConnectionTimeouts.Durations(configuration.timeouts)
+    }
+
+    /// The port the server listens on (useful with port 0); 0 before `start()`.
+    public var boundPort: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return port
+    }
+
+    /// Whether a graceful shutdown has begun (or finished).
+    public var isShuttingDown: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return state == .draining || state == .stopped
+    }
+
+    /// Open client connections right now.
+    public var connectionCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return openConnections
+    }
+
+    /// Binds, listens and starts the event loops.
+    ///
+    /// - Throws: `HTTPServerError.addressInUse` when the port is taken,
+    ///   `.invalidAddress` for a host that is not local, `.alreadyStarted` on a second call.
+    public func start() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard state == .idle else { throw HTTPServerError.alreadyStarted }
+        // Writes use MSG_NOSIGNAL; ignoring SIGPIPE as well covers any other write path.
+        signal(SIGPIPE, SIG_IGN)
+        let listener = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+        listenFD = listener.fd
+        port = listener.port
+        do {
+            loops = try (0..<max(1, configuration.eventLoopCount)).map { _ in try EventLoop(server: self, logger: logger) }
+        } catch {
+            close(listenFD)
+            throw error
+        }
+        runningLoops = loops.count
+        acceptingLoops = loops.count
+        state = .running
+        for (index, loop) in loops.enumerated() {
+            loop.startListening(on: listenFD)
+            let thread = Thread { loop.run() }
+            thread.name = "http1-loop-\(index)"
+            thread.start()
+        }
+        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(listener.port)",
+                                            "loops": "\(loops.count)"])
+    }
+
+    /// Starts a graceful shutdown: stop accepting, close idle connections, let in-flight
+    /// requests finish (their responses carry `Connection: close`), and after
+    /// `configuration.shutdownDeadline` close whatever is left. Returns at once.
+    public func beginShutdown() {
+        beginShutdown(within: configuration.shutdownDeadline.nanoseconds)
+    }
+
+    /// `beginShutdown()` that calls `completion` once every connection is closed and the
+    /// event loops have ended.
+    public func shutdown(completion: @escaping @Sendable () -> Void) {
+        lock.lock()
+        if state == .stopped || state == .idle {
+            state = .stopped
+            lock.unlock()
+            completion()
+            return
+        }
+        completions.append(completion)
+        lock.unlock()
+        beginShutdown()
+    }
+
+    /// Blocks until the server has stopped (returns at once if it never started).
+    public func waitUntilStopped() {
+        lock.lock()
+        while state == .running || state == .draining { lock.wait() }
+        lock.unlock()
+    }
+
+    private func beginShutdown(within nanoseconds: UInt64) {
+        lock.lock()
+        switch state {
+        case .idle:
+            state = .stopped
+            lock.broadcast()
+            lock.unlock()
+            return
+        case .stopped:
+            lock.unlock()
+            return
+        case .running, .draining:
+            state = .draining
+        }
+        let loops = self.loops
+        lock.unlock()
+        logger.info("shutting down", metadata: ["deadline_seconds": "\(Double(nanoseconds) / 1e9)"])
+        let deadline = monotonicNanoseconds() &+ nanoseconds
+        for loop in loops {
+            loop.execute { loop.beginDrain(deadline: deadline) }
+        }
+    }
+
+    /// Ends a shutdown in progress now: in-flight requests are abandoned.
+    public func stopNow() {
+        beginShutdown(within: 0)
+    }
+
+    // MARK: - Signals
+
+    /// Starts a graceful shutdown on SIGTERM or SIGINT, after calling `onSignal` with the
+    /// signal number (the service flips readiness to 503 there). A second signal stops at once.
+    ///
+    /// Signals arrive through `SignalRelay` (a `sigaction` handler feeding a Dispatch read
+    /// source), which, unlike a bare `DispatchSource` signal source on Linux, cannot lose a
+    /// signal that the kernel hands to a thread that did not block it.
+    public func installSignalHandlers(
+        signals: [Int32] = [SIGTERM, SIGINT], onSignal: @escaping @Sendable (Int32) -> Void = { _ in }
+    ) {
+        for number in signals {
+            SignalRelay.shared.observe(number) { [weak self] number in
+                guard let self else { return }
+                let alreadyStopping = self.isShuttingDown
+                self.logger.notice("signal received", metadata: ["signal": "\(number)"])
+                onSignal(number)
+                if alreadyStopping {
+                    self.stopNow()
+                } else {
+                    self.beginShutdown()
+                }
+            }
+        }
+    }
+
+    // MARK: - Called by the loops
+
+    /// Counts a new connection; false when `maxConnections` are already open.
+    func reserveConnection() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard openConnections < configuration.maxConnections else { return false }
+        openConnections += 1
+        return true
+    }
+
+    /// Once every loop has stopped polling the listener, the socket is closed so that new
+    /// connections are refused by the kernel instead of waiting in the backlog.
+    func loopStoppedAccepting() {
+        lock.lock()
+        defer { lock.unlock() }
+        acceptingLoops -= 1
+        if acceptingLoops == 0 && listenFD >= 0 {
+            close(listenFD)
+            listenFD = -1
+        }
+    }
+
+    func releaseConnection() {
+        lock.lock()
+        openConnections -= 1
+        lock.unlock()
+    }
+
+    func loopStopped() {
+        lock.lock()
+        runningLoops -= 1
+        guard runningLoops == 0 else {
+            lock.unlock()
+            return
+        }
+        if listenFD >= 0 {
+            close(listenFD)
+            listenFD = -1
+        }
+        state = .stopped
+        loops = []  // Breaks the server <-> loop reference cycle.
+        let finished = completions
+        completions = []
+        lock.broadcast()
+        lock.unlock()
+        logger.info("stopped")
+        for completion in finished { completion() }
+    }
+
+    /// The access log line and the metrics hook for one answered request.
+    func report(_ record: RequestRecord) {
+        logger.log(level: configuration.accessLogLevel,
+                   "\(record.method) \(Self.loggable(record.path)) \(record.status) \(record.responseBytes)B \(String(format: "%.3f", record.durationSeconds * 1000))ms",
+                   metadata: [
+                       "method": "\(record.method)", "path": "\(Self.loggable(record.path))", "status": "\(record.status)",
+                       "bytes": "\(record.responseBytes)", "duration_ms": "\(String(format: "%.3f", record.durationSeconds * 1000))",
+                   ])
+        onRequestCompleted?(record)
+    }
+
+    /// The decoded path with control characters re-escaped, so `%0A` in a request cannot
+    /// forge a second access-log line.
+    static func loggable(_ path: String) -> String {
+        guard path.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return path }
+        var escaped = ""
+        for scalar in path.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                escaped += "%" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+}
