@@ -9,14 +9,14 @@ struct OperationsRoutes {
 
     func register(on router: Router) {
         let live: Router.Handler = { _ in
-            .json(200, body: Array(#"{"status":"ok"}"#.utf8), headers: ["Cache-Control": "no-store"])
+            .json(200, Array(#"{"status":"ok"}"#.utf8), headers: ["Cache-Control": "no-store"])
         }
         router.add(method: "GET", path: "/healthz", live)
         router.add(method: "GET", path: "/v2/health/live", live)
 
         let ready: Router.Handler = { _ in
             if readiness.acceptsRequests, let model = slot.current {
-                return .json(200, body: Array("{\"status\":\"ready\",\"model\":\(HTTPResponseJSON.quoted(model.id))}".utf8),
+                return .json(200, Array("{\"status\":\"ready\",\"model\":\(HTTPResponseJSON.quoted(model.id))}".utf8),
                              headers: ["Cache-Control": "no-store"])
             }
             return .problem(status: 503, title: "Not ready", detail: readiness.reason,

@@ -62,7 +62,7 @@ struct PredictRoutes {
         batcher.submit(images: pixels, count: count) { result in
             switch result {
             case .success(let answer):
-                responder.send(.json(200, body: Self.render(answer, request: parsed, inputs: normalizedInputs, metrics: metrics)))
+                responder.send(.json(200, Self.render(answer, request: parsed, inputs: normalizedInputs, metrics: metrics)))
             case .failure(.overloaded):
                 responder.send(.problem(status: 503, title: "Overloaded",
                                         detail: "the inference queue is full; retry shortly", headers: ["Retry-After": "1"]))
