@@ -69,6 +69,21 @@ public final class ServiceMetrics: @unchecked Sendable {
         }
     }
 
+    /// Jobs per state, set at scrape time from the queue.
+    func setTrainingJobs(_ counts: [String: Int]) {
+        for state in ["queued", "running", "cancelling", "succeeded", "failed", "cancelled"] {
+            Metrics.Gauge(label: "mnist_training_jobs", dimensions: [("state", state)]).record(counts[state] ?? 0)
+        }
+    }
+
+    /// The running job's speed and its last epoch's figures (zero when no job runs).
+    func setRunningJob(imagesPerSecond: Double, loss: Double?, trainAccuracy: Double?, validationAccuracy: Double?) {
+        Metrics.Gauge(label: "mnist_training_images_per_second").record(imagesPerSecond)
+        Metrics.Gauge(label: "mnist_training_loss").record(loss ?? 0)
+        Metrics.Gauge(label: "mnist_training_accuracy", dimensions: [("set", "train")]).record(trainAccuracy ?? 0)
+        Metrics.Gauge(label: "mnist_training_accuracy", dimensions: [("set", "validation")]).record(validationAccuracy ?? 0)
+    }
+
     func setReady(_ ready: Bool) {
         Metrics.Gauge(label: "mnist_ready").record(ready ? 1 : 0)
     }
