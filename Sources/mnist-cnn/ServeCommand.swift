@@ -76,8 +76,9 @@ struct ServeCommand: ParsableCommand {
             app.installSignalHandlers()
             app.waitUntilStopped()
             logger.notice("stopped")
-        } catch let error as HTTPServerError {
-            printError("\(error)")
+        } catch HTTPServerError.addressInUse(let host, let port) {
+            printError("\(host):\(port) is already in use: stop the process listening there "
+                       + "(`ss -ltnp 'sport = :\(port)'` shows it) or choose another --port (MNIST_CNN_PORT)")
             throw ExitCode.failure
         } catch {
             printError("\(error)")
