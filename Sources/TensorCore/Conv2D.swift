@@ -40,6 +40,12 @@ public final class Conv2D: Layer {
     private var gradientHeight: Int { outputShape.height + 2 * kernelSize - 2 }
     private let partial: PartialGradients
     private let packed: PackedWeights
+    /// Winograd (inference): U, its version, per-slot V and M buffers, and offset tables.
+    private var winogradWeights = FloatBuffer(count: 0)
+    private var winogradVersion = -1
+    private var winogradScratch: [FloatBuffer] = []
+    private var winogradRowOffsets = Buffer<Int>(count: 0)
+    private var winogradChannelOffsets = Buffer<Int>(count: 0)
     private var scratch: GEMMScratch
     private var reservedBatch = 0
 
@@ -107,6 +113,16 @@ public final class Conv2D: Layer {
 
     public func reserve(batch: Int, partitions: Int, training: Bool) {
         scratch.reserve(partitions: partitions)
+        if supportsWinograd {
+            let tiles = winogradTiles.rows * winogradTiles.columns
+            while winogradScratch.count < partitions {
+                winogradScratch.append(FloatBuffer(count: 16 * tiles * (inputShape.channels + outputShape.channels)))
+            }
+            if winogradRowOffsets.count == 0 {
+                winogradRowOffsets = IdentityOffsets.make(tiles, stride: inputShape.channels)
+                winogradChannelOffsets = IdentityOffsets.make(inputShape.channels)
+            }
+        }
         if training {
             partial.reserve(partitions: partitions)
             if paddedInputGradient.count < partitions * paddedHeight * paddedWidth * inputShape.channels {
@@ -152,7 +168,18 @@ public final class Conv2D: Layer {
         return UnsafePointer(padded.pointer)
     }
 
+    public func prepareForInference(parameterVersion: Int) {
+        guard supportsWinograd, winogradVersion != parameterVersion else { return }
+        if winogradWeights.count == 0 { winogradWeights = FloatBuffer(count: 16 * inputShape.channels * outputShape.channels) }
+        transformWeights(into: winogradWeights.pointer)
+        winogradVersion = parameterVersion
+    }
+
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
+        if !context.training && supportsWinograd && winogradVersion == context.parameterVersion {
+            forwardWinograd(input: input, output: output, context: context)
+            return
+        }
         let pixels = outputShape.height * outputShape.width, cout = outputShape.channels
         let b = packed.operand(weight, context: context)
         context.pool.run(partitions: context.partitions) { p in
@@ -165,6 +192,33 @@ public final class Conv2D: Layer {
                 colOffsets: tapOffsets.pointer,
                 b: b.pointer, ldb: b.ldb, bIsPadded: b.padded, m: images.count * pixels, n: cout, k: reduction,
                 bias: bias, relu: fusedReLU, scratch: scratch.pointer(context.slot(p)))
+        }
+    }
+
+    /// Inference through Winograd F(2x2, 3x3), one image at a time so V and M stay in L2.
+    private func forwardWinograd(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
+        let cin = inputShape.channels, cout = outputShape.channels
+        let tiles = winogradTiles.rows * winogradTiles.columns
+        let paddedImage = paddedHeight * paddedWidth * cin
+        context.pool.run(partitions: context.partitions) { p in
+            let images = context.images(of: p)
+            guard !images.isEmpty else { return }
+            let source = paddedSource(input, images: images)
+            let v = winogradScratch[context.slot(p)].pointer, m = v + 16 * tiles * cin
+            for image in images {
+                context.gemm.winogradInput(source + image * (padding > 0 ? paddedImage : inputShape.count),
+                                           paddedHeight, paddedWidth, cin, winogradTiles.rows, winogradTiles.columns, v)
+                for position in 0..<16 {
+                    context.gemm.gatherGEMM(
+                        c: m + position * tiles * cout, ldc: cout,
+                        a: v + position * tiles * cin, rowOffsets: winogradRowOffsets.pointer,
+                        colOffsets: winogradChannelOffsets.pointer,
+                        b: winogradWeights.pointer + position * cin * cout, ldb: cout, m: tiles, n: cout, k: cin,
+                        scratch: scratch.pointer(context.slot(p)))
+                }
+                context.gemm.winogradOutput(m, bias, fusedReLU, outputShape.height, outputShape.width, cout,
+                                            winogradTiles.rows, winogradTiles.columns, output + image * outputShape.count)
+            }
         }
     }
 

@@ -49,6 +49,14 @@ public typealias GatherGEMM = @Sendable (
     _ scratch: UnsafeMutablePointer<Float>
 ) -> Void
 
+/// `Kernel.winogradInput` and `Kernel.winogradOutput` in every kernel module.
+public typealias WinogradInput = @Sendable (
+    _ image: UnsafePointer<Float>, _ height: Int, _ width: Int, _ channels: Int,
+    _ tileRows: Int, _ tileColumns: Int, _ v: UnsafeMutablePointer<Float>) -> Void
+public typealias WinogradOutput = @Sendable (
+    _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ relu: Bool, _ height: Int, _ width: Int, _ channels: Int,
+    _ tileRows: Int, _ tileColumns: Int, _ output: UnsafeMutablePointer<Float>) -> Void
+
 /// The GEMM of one instruction set, with the tile sizes its callers need to know.
 public struct GEMMKernel: Sendable {
     public let instructionSet: InstructionSet
@@ -57,6 +65,9 @@ public struct GEMMKernel: Sendable {
     /// Columns of the register tile: a B operand padded to a multiple of this needs no copy.
     public let nr: Int
     let function: GatherGEMM
+    /// Winograd F(2x2, 3x3) transforms of the same instruction set.
+    public let winogradInput: WinogradInput
+    public let winogradOutput: WinogradOutput
 
     /// The kernel for `instructionSet`, or nil where this CPU or build lacks it.
     public init?(_ instructionSet: InstructionSet) {
@@ -67,6 +78,14 @@ public struct GEMMKernel: Sendable {
         case .avx512:
             scratchCount = KernelsAVX512.Kernel.scratchCount
             nr = KernelsAVX512.Kernel.nr
+            winogradInput = { image, h, w, c, rows, columns, v in
+                KernelsAVX512.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,
+                                          tileColumns: columns, v: v)
+            }
+            winogradOutput = { m, bias, relu, h, w, c, rows, columns, output in
+                KernelsAVX512.Kernel.winogradOutput(m: m, bias: bias, relu: relu, height: h, width: w, channels: c,
+                                           tileRows: rows, tileColumns: columns, output: output)
+            }
             function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
                 KernelsAVX512.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
                                                 m: m, n: n, k: k,
@@ -75,6 +94,14 @@ public struct GEMMKernel: Sendable {
         case .avx2:
             scratchCount = KernelsAVX2.Kernel.scratchCount
             nr = KernelsAVX2.Kernel.nr
+            winogradInput = { image, h, w, c, rows, columns, v in
+                KernelsAVX2.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,
+                                          tileColumns: columns, v: v)
+            }
+            winogradOutput = { m, bias, relu, h, w, c, rows, columns, output in
+                KernelsAVX2.Kernel.winogradOutput(m: m, bias: bias, relu: relu, height: h, width: w, channels: c,
+                                           tileRows: rows, tileColumns: columns, output: output)
+            }
             function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
                 KernelsAVX2.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
                                               m: m, n: n, k: k,
@@ -87,6 +114,14 @@ public struct GEMMKernel: Sendable {
         case .baseline:
             scratchCount = KernelsBaseline.Kernel.scratchCount
             nr = KernelsBaseline.Kernel.nr
+            winogradInput = { image, h, w, c, rows, columns, v in
+                KernelsBaseline.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,
+                                          tileColumns: columns, v: v)
+            }
+            winogradOutput = { m, bias, relu, h, w, c, rows, columns, output in
+                KernelsBaseline.Kernel.winogradOutput(m: m, bias: bias, relu: relu, height: h, width: w, channels: c,
+                                           tileRows: rows, tileColumns: columns, output: output)
+            }
             function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
                 KernelsBaseline.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
                                                   m: m, n: n, k: k,

@@ -56,7 +56,7 @@ public protocol Layer: AnyObject {
     /// Makes room for batches of up to `batch` images in `partitions` pieces.
     func reserve(batch: Int, partitions: Int, training: Bool)
     /// Precomputes what inference passes share (they may then run concurrently on disjoint images).
-    func prepareForInference()
+    func prepareForInference(parameterVersion: Int)
 
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext)
     /// - Parameter inputGradient: where dL/dinput goes (overwritten), or nil for the first layer.
@@ -73,7 +73,7 @@ extension Layer {
                      state: UnsafeMutablePointer<Float>) {}
     public func initialize(using generator: inout SeededGenerator, scheme: WeightInitialization) {}
     public func reserve(batch: Int, partitions: Int, training: Bool) {}
-    public func prepareForInference() {}
+    public func prepareForInference(parameterVersion: Int) {}
 }
 
 /// How convolution and linear weights are drawn (biases start at zero either way).

@@ -25,6 +25,10 @@ func singleLayerNetwork(_ spec: LayerSpec, input: ImageShape, relu: Bool = false
         ConvCase(batch: 1, height: 6, width: 11, cin: 3, cout: 33, k: 5, stride: 1, padding: 2),
         ConvCase(batch: 3, height: 5, width: 5, cin: 9, cout: 10, k: 1, stride: 1, padding: 0),
         ConvCase(batch: 20, height: 8, width: 8, cin: 4, cout: 17, k: 4, stride: 3, padding: 1),
+        // Winograd at inference: odd and even outputs, with and without padding.
+        ConvCase(batch: 3, height: 9, width: 12, cin: 16, cout: 24, k: 3, stride: 1, padding: 1),
+        ConvCase(batch: 17, height: 8, width: 8, cin: 8, cout: 8, k: 3, stride: 1, padding: 0),
+        ConvCase(batch: 1, height: 4, width: 3, cin: 32, cout: 64, k: 3, stride: 1, padding: 0),
     ]
 
     @Test(arguments: convCases, InstructionSet.allCases.filter { $0.isSupported })
