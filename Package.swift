@@ -73,7 +73,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ], resources: [.embedInCode("openapi.yaml")]),
+        ], resources: [
+            .embedInCode("openapi.yaml"),
+            .embedInCode("Web/index.html"), .embedInCode("Web/style.css"), .embedInCode("Web/app.js"),
+            .embedInCode("Web/api.js"), .embedInCode("Web/draw.js"), .embedInCode("Web/charts.js"),
+            .embedInCode("Web/train.js"),
+        ]),
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [
@@ -90,7 +95,9 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTP1", "Imaging", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: [
+            "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -39,6 +39,13 @@ final class SignalRelay: @unchecked Sendable {
             sigemptyset(&action.sa_mask)
             action.sa_flags = Int32(SA_RESTART)
             sigaction(number, &action, nil)
+            // A process may start with the signal blocked (a parent that blocks it passes its
+            // mask on through fork/exec, as some test runners and supervisors do); then SIGTERM
+            // would never arrive and the process would never drain. Unblock it on this thread.
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
+            sigaddset(&unblock, number)
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         }
         observers[number, default: []].append(observer)
     }

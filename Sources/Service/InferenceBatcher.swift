@@ -73,7 +73,8 @@ public final class InferenceBatcher: @unchecked Sendable {
     }
 
     public func start() {
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread keeps the batcher alive until `stop()` lets `run()` return.
+        let thread = Thread { self.run() }
         thread.name = "inference"
         thread.qualityOfService = .userInteractive
         thread.stackSize = 1 << 20

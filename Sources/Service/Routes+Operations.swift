@@ -6,6 +6,8 @@ struct OperationsRoutes {
     let readiness: Readiness
     let slot: ModelSlot
     let metrics: ServiceMetrics
+    /// Updates gauges that are read, not pushed (training jobs), just before a scrape.
+    let beforeScrape: () -> Void
 
     func register(on router: Router) {
         let live: Router.Handler = { _ in
@@ -26,7 +28,8 @@ struct OperationsRoutes {
         router.add(method: "GET", path: "/v2/health/ready", ready)
 
         router.add(method: "GET", path: "/metrics") { _ in
-            HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+            beforeScrape()
+            return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8",
                                                 "Cache-Control": "no-store"],
                          body: metrics.render())
         }

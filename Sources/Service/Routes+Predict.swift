@@ -19,7 +19,9 @@ struct PredictRoutes {
 
     func register(on router: Router) {
         router.add(method: "POST", path: "/predict") { (request: HTTPRequest, responder: HTTPResponder) in
-            guard readiness.acceptsRequests else {
+            // While draining, requests already on their way in are still answered: the server
+            // has stopped accepting connections, and readiness tells balancers to go elsewhere.
+            guard readiness.current != .starting else {
                 responder.send(.problem(status: 503, title: "Not ready", detail: readiness.reason,
                                         headers: ["Retry-After": "1"]))
                 return

@@ -14,6 +14,8 @@ public final class ServiceApp: @unchecked Sendable {
     public let readiness = Readiness()
     public let metrics = ServiceMetrics.shared
     public let batcher: InferenceBatcher
+    public private(set) var registry: ModelRegistry!
+    public private(set) var queue: TrainingQueue!
     private let router = Router()
     private var server: HTTPServer!
 
@@ -34,17 +36,41 @@ public final class ServiceApp: @unchecked Sendable {
     /// The port the server listens on (after `start`).
     public var port: Int { server.boundPort }
 
-    /// Loads the model, binds the port, warms up, and only then reports ready.
+    /// Loads the state (jobs, registered models, the active choice), binds the port, warms the
+    /// active model up, and only then reports ready. Corrupt files in the state directory are
+    /// logged and set aside, never fatal.
     public func start() throws {
         metrics.setReady(false)
-        let model = try loadShippedModel()
+        let state = StateDirectory(root: configuration.stateDirectory)
+        try state.createDirectories()
+        registry = ModelRegistry(directory: state, shippedModelPath: configuration.modelPath, slot: slot,
+                                 inferenceThreads: configuration.batching.threads)
+        var problems = try registry.load()
+        let (model, restoreProblems) = try registry.restoreActiveModel()
+        problems += restoreProblems
+        var queueSettings = TrainingQueue.Settings()
+        queueSettings.maxQueued = configuration.maxQueuedJobs
+        queueSettings.threads = configuration.trainingThreads
+        queue = TrainingQueue(store: JobStore(directory: state), registry: registry, settings: queueSettings,
+                              makeTrainer: MNISTTrainerSource(directory: configuration.mnistDirectory).factory,
+                              logger: logger)
+        problems += queue.recover()
+        for problem in problems {
+            logger.warning("state file set aside", metadata: ["problem": "\(problem)"])
+        }
+
         PredictRoutes(batcher: batcher, configuration: configuration, readiness: readiness, metrics: metrics)
             .register(on: router)
-        OperationsRoutes(readiness: readiness, slot: slot, metrics: metrics).register(on: router)
+        OperationsRoutes(readiness: readiness, slot: slot, metrics: metrics, beforeScrape: { [weak self] in
+            self?.refreshTrainingMetrics()
+        }).register(on: router)
+        JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: configuration.adminToken))
+            .register(on: router)
+        WebRoutes().register(on: router)
+
         var http = configuration.http
         http.host = configuration.host
         http.port = configuration.port
-        http.limits.maxBodyBytes = max(http.limits.maxBodyBytes, 1)
         server = HTTPServer(configuration: http, router: router, logger: logger)
         server.onRequestCompleted = { [metrics] record in metrics.record(record) }
         try server.start()
@@ -52,14 +78,25 @@ public final class ServiceApp: @unchecked Sendable {
         batcher.warmUp(model: model)
         slot.swap(to: model)
         batcher.start()
+        queue.start()
         readiness.set(.ready)
         logger.notice("serving", metadata: ["port": "\(server.boundPort)", "model": "\(model.id)",
-                                            "kernel": "\(model.network.gemm.instructionSet.rawValue)"])
+                                            "kernel": "\(model.network.gemm.instructionSet.rawValue)",
+                                            "training": "\(configuration.mnistDirectory ?? "disabled (no --mnist-dir)")"])
     }
 
-    private func loadShippedModel() throws -> LoadedModel {
-        let (network, metadata) = try TrainedModel.read(from: configuration.modelPath, threads: configuration.batching.threads)
-        return LoadedModel(id: "shipped", network: network, metadata: metadata)
+    /// Jobs by state and the running job's figures, read when Prometheus scrapes.
+    private func refreshTrainingMetrics() {
+        guard let queue else { return }
+        let jobs = queue.store.all()
+        var counts: [String: Int] = [:]
+        for job in jobs { counts[job.status.rawValue, default: 0] += 1 }
+        metrics.setTrainingJobs(counts)
+        let running = jobs.first { $0.status == .running }
+        metrics.setRunningJob(imagesPerSecond: running?.progress?.imagesPerSecond ?? 0,
+                              loss: running?.metrics.last.map { Double($0.loss) } ?? running?.progress.map { Double($0.loss) },
+                              trainAccuracy: running?.metrics.last?.trainAccuracy,
+                              validationAccuracy: running?.metrics.last?.validationAccuracy)
     }
 
     /// SIGTERM/SIGINT: report not-ready at once, then drain and stop.
@@ -77,9 +114,11 @@ public final class ServiceApp: @unchecked Sendable {
         server.beginShutdown()
     }
 
-    /// Blocks until the server has stopped, then lets the batcher finish.
+    /// Blocks until the server has stopped, then stops the batcher and the training runner (a
+    /// running job keeps its last checkpoint and resumes at the next start).
     public func waitUntilStopped() {
         server.waitUntilStopped()
         batcher.stop()
+        queue?.shutdown()
     }
 }

@@ -1,0 +1,147 @@
+import Foundation
+import ModelFile
+
+/// Every job, in memory and one file each at `<state-dir>/jobs/<id>.json`.
+///
+/// Thread-safe: the HTTP handlers read it while the queue's runner updates the job it trains.
+/// Each `save` replaces the job's file atomically, so a crash at any point leaves every file
+/// either as it was or as it became.
+public final class JobStore: @unchecked Sendable {
+    public let directory: StateDirectory
+    private let lock = NSLock()
+    private var jobs: [String: TrainingJob] = [:]
+
+    public init(directory: StateDirectory) {
+        self.directory = directory
+    }
+
+    /// Reads every job file. A file that does not parse as a job, or whose name does not match
+    /// its id, is moved to `quarantine/` and returned as a problem; the rest load.
+    public func load() -> [StateProblem] {
+        var loaded: [String: TrainingJob] = [:]
+        var problems: [StateProblem] = []
+        let decoder = JSONDecoder()
+        for name in directory.files(in: directory.jobsDirectory, suffix: ".json") {
+            let path = directory.jobsDirectory + "/" + name
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                let job = try decoder.decode(TrainingJob.self, from: data)
+                guard name == job.id + ".json" else {
+                    problems.append(directory.quarantine(path, reason: "holds job \(job.id), not the job its name says"))
+                    continue
+                }
+                loaded[job.id] = job
+            } catch let error as DecodingError {
+                problems.append(directory.quarantine(path, reason: "not a readable job file (\(Self.describe(error)))"))
+            } catch {
+                problems.append(directory.quarantine(path, reason: "cannot be read: \(error.localizedDescription)"))
+            }
+        }
+        lock.withLock { jobs = loaded }
+        return problems
+    }
+
+    /// Writes `job` to its file and keeps it in memory. The file is written first, so memory
+    /// never shows a state that a crash would lose.
+    public func save(_ job: TrainingJob) throws {
+        try AtomicFile.write(try Self.encoded(job), to: directory.jobPath(job.id))
+        lock.withLock { jobs[job.id] = job }
+    }
+
+    /// Updates the job in memory only (frequent progress); a later `save` persists it.
+    public func update(_ job: TrainingJob) {
+        lock.withLock { jobs[job.id] = job }
+    }
+
+    public func job(_ id: String) -> TrainingJob? {
+        lock.withLock { jobs[id] }
+    }
+
+    /// Every job, oldest first (creation time, then id).
+    public func all() -> [TrainingJob] {
+        lock.withLock { Array(jobs.values) }.sorted(by: Self.isOlder)
+    }
+
+    /// One page of `GET /train`: newest first.
+    public struct Page: Sendable {
+        public var jobs: [TrainingJob]
+        /// Pass as `cursor` for the next page; nil on the last page.
+        public var nextCursor: String?
+    }
+
+    /// Up to `limit` jobs, newest first, after the position `cursor` names.
+    /// - Throws: `JobStoreError.invalidCursor` for a cursor this store did not hand out.
+    public func page(limit: Int, cursor: String?) throws -> Page {
+        var remaining = Array(all().reversed())
+        if let cursor {
+            guard let after = Self.decodeCursor(cursor), let index = remaining.firstIndex(where: { $0.id == after }) else {
+                throw JobStoreError.invalidCursor(cursor)
+            }
+            remaining.removeFirst(index + 1)
+        }
+        let jobs = Array(remaining.prefix(limit))
+        let next = remaining.count > limit ? jobs.last.map { Self.encodeCursor($0.id) } : nil
+        return Page(jobs: jobs, nextCursor: next)
+    }
+
+    /// A new id, sortable by creation: `job-20261125T100000Z-<6 hex digits>`.
+    public static func makeID(prefix: String = "job", at time: RFC3339Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let random = String(UInt32.random(in: 0...0xFFFFFF), radix: 16)
+        return "\(prefix)-\(formatter.string(from: time.date))-\(String(repeating: "0", count: 6 - random.count))\(random)"
+    }
+
+    /// The JSON a job is stored and served as (sorted keys, so files diff cleanly).
+    public static func encoded(_ job: TrainingJob) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(job))
+    }
+
+    static func isOlder(_ lhs: TrainingJob, _ rhs: TrainingJob) -> Bool {
+        lhs.createdAt != rhs.createdAt ? lhs.createdAt < rhs.createdAt : lhs.id < rhs.id
+    }
+
+    /// Cursors are opaque to clients (base64url of the last id shown) so their form can change.
+    static func encodeCursor(_ id: String) -> String {
+        Data(id.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeCursor(_ cursor: String) -> String? {
+        var text = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        text += String(repeating: "=", count: (4 - text.count % 4) % 4)
+        return Data(base64Encoded: text).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "missing \(path(context.codingPath + [key]))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+public enum JobStoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidCursor(String)
+
+    public var description: String {
+        switch self {
+        case .invalidCursor: return "cursor is not one this service handed out; start again without it"
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import HTTP1
+import Training
+
+/// `/train` and `/models`: training jobs and the model registry over HTTP.
+///
+/// Reads (`GET`) answer at once on the server's thread. Admin operations (`POST /train`,
+/// `DELETE /train/{id}`, `POST /models/{id}/activate`) check `AdminAuthorization` first,
+/// then run on one serial queue of their own, because they fsync files and activation loads
+/// a model: slow work that must not hold an event-loop thread.
+public struct JobRoutes {
+    public let queue: TrainingQueue
+    public let registry: ModelRegistry
+    public let authorization: AdminAuthorization
+    /// The configuration behind fields a request leaves out.
+    public let defaults: TrainingConfiguration
+    private let adminQueue = DispatchQueue(label: "mnist-cnn.admin")
+
+    /// The default and the bounds of `GET /train?limit=`.
+    public static let defaultPageSize = 20
+    public static let maxPageSize = 100
+
+    public init(queue: TrainingQueue, registry: ModelRegistry, authorization: AdminAuthorization,
+                defaults: TrainingConfiguration = TrainingRequest.serviceDefaults) {
+        self.queue = queue
+        self.registry = registry
+        self.authorization = authorization
+        self.defaults = defaults
+    }
+
+    public func register(on router: Router) {
+        router.add(method: "POST", path: "/train", admin(submit))
+        router.add(method: "GET", path: "/train", mapped(list))
+        router.add(method: "GET", path: "/train/{id}", mapped(show))
+        router.add(method: "DELETE", path: "/train/{id}", admin(cancel))
+        router.add(method: "GET", path: "/models", mapped(models))
+        router.add(method: "GET", path: "/models/{id}", mapped(model))
+        router.add(method: "POST", path: "/models/{id}/activate", admin(activate))
+    }
+
+    // MARK: - Handlers
+
+    func submit(_ request: HTTPRequest) throws -> HTTPResponse {
+        let parsed = try TrainingRequest.parse(body: request.body, defaults: defaults,
+                                               threads: queue.settings.threads)
+        let job = try queue.submit(parsed)
+        return try .json(202, job, headers: ["Location": "/train/\(job.id)", "Retry-After": "2"])
+    }
+
+    func list(_ request: HTTPRequest) throws -> HTTPResponse {
+        var limit = Self.defaultPageSize
+        if let text = request.queryValue("limit") {
+            guard let value = Int(text), (1...Self.maxPageSize).contains(value) else {
+                throw HTTPError(status: 400, detail: "limit must be an integer in 1...\(Self.maxPageSize), not '\(text)'.")
+            }
+            limit = value
+        }
+        let page = try queue.store.page(limit: limit, cursor: request.queryValue("cursor"))
+        return try .json(200, JobList(jobs: page.jobs, nextCursor: page.nextCursor))
+    }
+
+    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.pathParameters["id"] ?? ""
+        guard let job = queue.store.job(id) else { throw TrainingQueueError.notFound(id) }
+        return try .json(200, job)
+    }
+
+    func cancel(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (job, outcome) = try queue.cancel(request.pathParameters["id"] ?? "")
+        return try .json(outcome == .cancelled ? 200 : 202, job)
+    }
+
+    func models(_ request: HTTPRequest) throws -> HTTPResponse {
+        try .json(200, ModelList(models: registry.list(), active: registry.activeModelID))
+    }
+
+    func model(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.pathParameters["id"] ?? ""
+        guard let record = registry.record(id) else { throw ModelRegistryError.notFound(id) }
+        return try .json(200, record)
+    }
+
+    func activate(_ request: HTTPRequest) throws -> HTTPResponse {
+        try .json(200, try registry.activate(request.pathParameters["id"] ?? ""))
+    }
+
+    // MARK: - Plumbing
+
+    /// Checks admin rights, then runs `handler` on the admin queue and answers from there.
+    private func admin(_ handler: @escaping Router.Handler) -> Router.AsyncHandler {
+        let authorization = self.authorization, adminQueue = self.adminQueue
+        return { request, responder in
+            do {
+                try authorization.authorize(request)
+            } catch {
+                responder.send(Self.response(for: error))
+                return
+            }
+            adminQueue.async { responder.send(Self.run(handler, request)) }
+        }
+    }
+
+    /// `handler` with this module's errors turned into their problem responses.
+    private func mapped(_ handler: @escaping Router.Handler) -> Router.Handler {
+        { request in Self.run(handler, request) }
+    }
+
+    static func run(_ handler: Router.Handler, _ request: HTTPRequest) -> HTTPResponse {
+        do {
+            return try handler(request)
+        } catch {
+            return response(for: error)
+        }
+    }
+
+    /// The problem response for an error of the jobs and models layer.
+    static func response(for error: any Error) -> HTTPResponse {
+        switch error {
+        case let error as HTTPError:
+            return error.response
+        case let error as TrainingRequestError:
+            return .problem(status: error.status, title: "Invalid training request", detail: error.description)
+        case TrainingQueueError.queueFull(_, let retryAfter):
+            return .problem(status: 429, title: "Training queue full", detail: error.localizedDescriptionText,
+                            headers: ["Retry-After": String(retryAfter)])
+        case TrainingQueueError.shuttingDown:
+            return .problem(status: 503, detail: error.localizedDescriptionText, headers: ["Retry-After": "5"])
+        case TrainingQueueError.notFound, ModelRegistryError.notFound:
+            return .problem(status: 404, detail: error.localizedDescriptionText)
+        case let error as JobStoreError:
+            return .problem(status: 400, detail: error.description)
+        case let error as JobStateError:
+            return .problem(status: 409, title: "Job already finished", detail: error.description)
+        case ModelRegistryError.loadFailed, ModelRegistryError.unusable:
+            return .problem(status: 422, title: "Model does not load",
+                            detail: error.localizedDescriptionText + "; the active model is unchanged")
+        default:
+            return .problem(status: 500, detail: "The server failed to handle the request: \(error.localizedDescriptionText)")
+        }
+    }
+}
+
+/// `GET /train`: `{"jobs": [...], "next_cursor": "..." | null}`.
+struct JobList: Encodable {
+    var jobs: [TrainingJob]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case jobs
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(jobs, forKey: .jobs)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// `GET /models`: `{"models": [...], "active": "<id>"}`.
+struct ModelList: Encodable {
+    var models: [ModelRecord]
+    var active: String
+}
+
+private extension Error {
+    /// The error's own description (`CustomStringConvertible`), not Foundation's generic text.
+    var localizedDescriptionText: String { String(describing: self) }
+}

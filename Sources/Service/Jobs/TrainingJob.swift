@@ -1,0 +1,193 @@
+import Training
+
+/// One training job, exactly as `GET /train/{id}` shows it and as `<state-dir>/jobs/<id>.json`
+/// stores it.
+///
+/// A value type whose mutating methods are the only way to change `status`: each checks the
+/// transition against `Status.allowedNext` and throws `JobStateError` on an illegal one, and
+/// each records the transition with its time. The queue holds jobs in memory and persists
+/// them after each change; nothing here does I/O or knows about threads.
+public struct TrainingJob: Codable, Hashable, Sendable {
+    public enum Status: String, Codable, CaseIterable, Sendable {
+        case queued, running, cancelling, succeeded, failed, cancelled
+
+        /// The statuses a job may move to from this one.
+        ///
+        /// `running → queued` happens only when a restarted service finds a job that was running
+        /// when the process died: it goes back to the head of the queue to resume.
+        public var allowedNext: Set<Status> {
+            switch self {
+            case .queued: return [.running, .cancelled, .failed]
+            case .running: return [.cancelling, .succeeded, .failed, .cancelled, .queued]
+            case .cancelling: return [.cancelled, .failed]
+            case .succeeded, .failed, .cancelled: return []
+            }
+        }
+
+        /// Whether the job is over (no transition leaves this status).
+        public var isFinished: Bool { allowedNext.isEmpty }
+    }
+
+    /// One entry of `transitions`.
+    public struct Transition: Codable, Hashable, Sendable {
+        public var status: Status
+        public var at: RFC3339Date
+        /// Why, where it is not obvious (a restart, a resumed checkpoint, a failure).
+        public var reason: String?
+
+        public init(status: Status, at: RFC3339Date, reason: String? = nil) {
+            self.status = status
+            self.at = at
+            self.reason = reason
+        }
+    }
+
+    /// The figures of the finished job (`final_metrics`): the model as it was written.
+    public struct FinalMetrics: Codable, Hashable, Sendable {
+        public var testAccuracy: Double?
+        public var validationAccuracy: Double?
+        public var trainAccuracy: Double?
+        public var loss: Float?
+        public var epochsCompleted: Int
+        /// `completed`, or `time_limit` when `max_runtime_seconds` ended the run.
+        public var stopReason: StopReason
+        public var trainingSeconds: Double
+
+        public init(testAccuracy: Double?, validationAccuracy: Double?, trainAccuracy: Double?, loss: Float?,
+                    epochsCompleted: Int, stopReason: StopReason, trainingSeconds: Double) {
+            self.testAccuracy = testAccuracy
+            self.validationAccuracy = validationAccuracy
+            self.trainAccuracy = trainAccuracy
+            self.loss = loss
+            self.epochsCompleted = epochsCompleted
+            self.stopReason = stopReason
+            self.trainingSeconds = trainingSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case loss
+            case testAccuracy = "test_accuracy", validationAccuracy = "validation_accuracy"
+            case trainAccuracy = "train_accuracy", epochsCompleted = "epochs_completed"
+            case stopReason = "stop_reason", trainingSeconds = "training_seconds"
+        }
+    }
+
+    public let id: String
+    public private(set) var status: Status
+    public let createdAt: RFC3339Date
+    /// When it first started running (kept across a resume after a restart).
+    public private(set) var startedAt: RFC3339Date?
+    public private(set) var finishedAt: RFC3339Date?
+    /// The configuration as resolved (defaults filled in): what the trainer runs.
+    public let params: TrainingConfiguration
+    /// The body of `POST /train` as given.
+    public let request: JSONDocument
+    public var progress: TrainingProgress?
+    /// One entry per finished epoch.
+    public var metrics: [EpochMetrics]
+    public private(set) var finalMetrics: FinalMetrics?
+    public private(set) var modelID: String?
+    public private(set) var error: String?
+    public private(set) var activate: ActivationOutcome
+    public private(set) var transitions: [Transition]
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, params, request, progress, metrics, error, activate, transitions
+        case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
+        case finalMetrics = "final_metrics", modelID = "model_id"
+    }
+
+    /// A new job, queued at `now`.
+    public init(id: String, params: TrainingConfiguration, request: JSONDocument, activate: ActivationPolicy,
+                now: RFC3339Date) {
+        self.id = id
+        status = .queued
+        createdAt = now
+        self.params = params
+        self.request = request
+        metrics = []
+        self.activate = ActivationOutcome(policy: activate)
+        transitions = [Transition(status: .queued, at: now)]
+    }
+
+    /// Moves to `next`, recording when and why.
+    /// - Throws: `JobStateError.illegalTransition` when `status.allowedNext` does not contain `next`.
+    public mutating func transition(to next: Status, at now: RFC3339Date, reason: String? = nil) throws {
+        guard status.allowedNext.contains(next) else {
+            throw JobStateError.illegalTransition(id: id, from: status, to: next)
+        }
+        status = next
+        transitions.append(Transition(status: next, at: now, reason: reason))
+        if next.isFinished { finishedAt = now }
+    }
+
+    /// queued → running. `reason` says whether it starts fresh or resumes a checkpoint.
+    public mutating func start(at now: RFC3339Date, reason: String? = nil) throws {
+        try transition(to: .running, at: now, reason: reason)
+        if startedAt == nil { startedAt = now }
+    }
+
+    /// What `requestCancel` did.
+    public enum CancelOutcome: Equatable, Sendable {
+        /// It was queued and is now cancelled.
+        case cancelled
+        /// It is running and now stops at its next step.
+        case cancelling
+    }
+
+    /// `DELETE /train/{id}`: a queued job is cancelled at once, a running one goes to
+    /// `cancelling` (asking again while cancelling changes nothing).
+    /// - Throws: `JobStateError.alreadyFinished` for a finished job.
+    public mutating func requestCancel(at now: RFC3339Date) throws -> CancelOutcome {
+        switch status {
+        case .queued:
+            try transition(to: .cancelled, at: now, reason: "cancelled before it started")
+            return .cancelled
+        case .running:
+            try transition(to: .cancelling, at: now, reason: "cancel requested")
+            return .cancelling
+        case .cancelling:
+            return .cancelling
+        case .succeeded, .failed, .cancelled:
+            throw JobStateError.alreadyFinished(id: id, status: status)
+        }
+    }
+
+    /// running → succeeded with its model and what the activation policy did.
+    public mutating func succeed(modelID: String, finalMetrics: FinalMetrics, activated: Bool, activationReason: String,
+                                 at now: RFC3339Date) throws {
+        try transition(to: .succeeded, at: now)
+        self.modelID = modelID
+        self.finalMetrics = finalMetrics
+        activate.activated = activated
+        activate.reason = activationReason
+    }
+
+    /// → failed with the reason (shown as `error`).
+    public mutating func fail(reason: String, at now: RFC3339Date) throws {
+        try transition(to: .failed, at: now, reason: reason)
+        error = reason
+    }
+
+    /// running → queued after a restart: the job runs again first, from its checkpoint if usable.
+    public mutating func requeueAfterRestart(at now: RFC3339Date) throws {
+        guard status == .running else { throw JobStateError.illegalTransition(id: id, from: status, to: .queued) }
+        try transition(to: .queued, at: now, reason: "the service restarted while it ran; it runs again first")
+        progress = nil
+    }
+}
+
+/// A job asked to do something its status does not allow.
+public enum JobStateError: Error, Equatable, Sendable, CustomStringConvertible {
+    case illegalTransition(id: String, from: TrainingJob.Status, to: TrainingJob.Status)
+    case alreadyFinished(id: String, status: TrainingJob.Status)
+
+    public var description: String {
+        switch self {
+        case let .illegalTransition(id, from, to):
+            return "job \(id) cannot go from \(from.rawValue) to \(to.rawValue)"
+        case let .alreadyFinished(id, status):
+            return "job \(id) has already finished (\(status.rawValue))"
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Imaging
+import Service
+import Testing
+import TestSupport
+
+/// Dynamic batching (issue 4): concurrent requests share forward passes, every client still
+/// gets its own answer, and batching changes no answer by a single bit.
+struct BatchingTests {
+    /// The largest pass a batcher ran, observed through its `onBatch` hook.
+    final class LargestBatch: @unchecked Sendable {
+        private let lock = NSLock()
+        private var images = 0
+        var value: Int { lock.withLock { images } }
+        func observe(_ record: InferenceBatcher.BatchRecord) { lock.withLock { images = max(images, record.images) } }
+
+        /// Chains onto the app's own hook (metrics) before the batcher starts.
+        func attach(to app: ServiceApp) {
+            let previous = app.batcher.onBatch
+            app.batcher.onBatch = { [self] record in
+                previous?(record)
+                observe(record)
+            }
+        }
+    }
+
+    static func service(maxBatchSize: Int, delayMicroseconds: Int, largest: LargestBatch? = nil) throws -> ServiceHarness {
+        try ServiceHarness(configure: {
+            $0.batching = InferenceBatcher.Settings(maxBatchSize: maxBatchSize, maxQueueDelayMicroseconds: delayMicroseconds,
+                                                    threads: 1)
+        }, beforeStart: { largest?.attach(to: $0) })
+    }
+
+    /// One connection per digit, every request sent before any answer is read, so all of them
+    /// are in the server at once; the answers in the digits' order.
+    static func concurrentAnswers(_ service: ServiceHarness, _ digits: [TestDigit]) throws -> [Prediction] {
+        let clients = try digits.map { _ in try service.connect() }
+        for (client, digit) in zip(clients, digits) {
+            client.sendRequest(method: "POST", path: "/predict", headers: [("Content-Type", "application/octet-stream")],
+                               body: digit.pixels)
+        }
+        return try clients.map { client in
+            let response = try client.readResponse()
+            try #require(response.status == 200, "\(response.text)")
+            return try response.prediction().prediction
+        }
+    }
+
+    /// 32 clients at once, each with a different digit, against batching off (batches of
+    /// one), on with a short queue delay, and on with a delay long enough that the requests
+    /// surely share passes: every client gets exactly the answer its digit gets alone and
+    /// unbatched, so answers are correct, distinct, and bit-identical with batching on and off.
+    @Test(.enabled(if: TestData.runsMNISTTests, "MNIST_DIR is not set"))
+    func concurrentClientsGetTheirOwnAnswersBatchedOrNot() throws {
+        let digits = try TestDigits.first(32)
+
+        let unbatched = try Self.service(maxBatchSize: 1, delayMicroseconds: 0)
+        defer { unbatched.stop() }
+        let client = try unbatched.connect()
+        let reference = try digits.map { digit in
+            try client.post(contentType: "application/octet-stream", body: digit.pixels).prediction().prediction
+        }
+        let misses = zip(reference, digits).filter { $0.0.digit != $0.1.label }.map(\.1)
+        #expect(misses.count <= 1, "the model misreads \(misses) of the first 32 test digits")
+        #expect(Set(reference.map(\.probabilities)).count == digits.count, "different digits get different answers")
+
+        let largest = LargestBatch()
+        let configurations: [(name: String, service: ServiceHarness)] = [
+            ("batching off", unbatched),
+            ("max batch 64, delay 2 ms", try Self.service(maxBatchSize: 64, delayMicroseconds: 2_000)),
+            ("max batch 64, delay 50 ms", try Self.service(maxBatchSize: 64, delayMicroseconds: 50_000, largest: largest)),
+        ]
+        defer { configurations.forEach { $0.service.stop() } }
+        for (name, service) in configurations {
+            let answers = try Self.concurrentAnswers(service, digits)
+            for index in digits.indices {
+                #expect(answers[index].probabilities == reference[index].probabilities, "\(name): \(digits[index])")
+                #expect(answers[index].digit == reference[index].digit, "\(name): \(digits[index])")
+            }
+        }
+        #expect(largest.value > 1, "32 requests within a 50 ms window must share a forward pass")
+    }
+
+    /// A full inference queue refuses more work at once with 503, `Retry-After` and a problem
+    /// (openapi.yaml: "the inference queue is full") instead of queueing without bound: with
+    /// room for one waiting request, held 200 ms for company, the requests behind it are
+    /// refused while the first is still answered.
+    @Test func fullQueueRefusesWith503AndRetryAfter() throws {
+        let service = try ServiceHarness(configure: {
+            $0.batching = InferenceBatcher.Settings(maxBatchSize: 64, maxQueueDelayMicroseconds: 200_000,
+                                                    maxQueuedRequests: 1, threads: 1)
+        })
+        defer { service.stop() }
+        let clients = try (0..<4).map { _ in try service.connect() }
+        for client in clients {
+            client.sendRequest(method: "POST", path: "/predict", headers: [("Content-Type", "application/octet-stream")],
+                               body: BadPredictRequest.strokePixels)
+        }
+        let responses = try clients.map { try $0.readResponse() }
+        #expect(responses.allSatisfy { $0.status == 200 || $0.status == 503 }, "\(responses.map(\.status))")
+        #expect(responses.contains { $0.status == 200 }, "the queued request is answered")
+        let refused = responses.filter { $0.status == 503 }
+        #expect(!refused.isEmpty, "requests beyond the queue's room are refused")
+        for response in refused {
+            #expect(response.header("Retry-After") != nil)
+            #expect(response.header("Content-Type")?.hasPrefix("application/problem+json") == true)
+            #expect((try? response.jsonObject()["detail"] as? String)??.contains("queue") == true, "\(response.text)")
+        }
+        #expect(try service.post(contentType: "application/octet-stream", body: BadPredictRequest.strokePixels).status == 200,
+                "once the queue drains, requests are served again")
+    }
+
+    /// A JSON batch of 256 images answers exactly what 256 single requests answer, in order.
+    @Test(.enabled(if: TestData.runsMNISTTests, "MNIST_DIR is not set"))
+    func jsonBatchOf256EqualsSingleRequests() throws {
+        let service = try ServiceHarness()
+        defer { service.stop() }
+        let client = try service.connect()
+        let digits = try TestDigits.first(256)
+        let singles = try digits.map { digit in
+            try client.post(contentType: "application/octet-stream", body: digit.pixels).prediction().prediction
+        }
+        let body = DigitEncoding.json(["images": digits.map { Base64.encode($0.pixels) }])
+        let response = try client.post(contentType: "application/json", body: body)
+        #expect(response.status == 200)
+        let batch = try response.predictions().predictions
+        try #require(batch.count == 256)
+        var differing: [Int] = []
+        for index in digits.indices where batch[index].probabilities != singles[index].probabilities {
+            differing.append(index)
+        }
+        #expect(differing.isEmpty, "images whose batched answer differs from the single one: \(differing)")
+        #expect(batch.map(\.digit) == singles.map(\.digit))
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import HTTP1
+import Testing
+import TestSupport
+import Training
+@testable import Service
+
+/// `/train` and `/models` driven through the router in-process (no socket).
+@Suite struct JobRoutesTests {
+    struct Fixture {
+        let setup: TrainingQueueTests.Setup
+        let router = Router()
+
+        init(token: String? = nil, maxQueued: Int = 8, gate: StartGate = StartGate(open: false)) throws {
+            setup = try TrainingQueueTests.setup(maxQueued: maxQueued, factory: gate.factory())
+            JobRoutes(queue: setup.queue, registry: setup.registry, authorization: AdminAuthorization(token: token))
+                .register(on: router)
+        }
+
+        /// Sends a request and waits for the answer (async handlers answer from another queue).
+        func send(_ method: String, _ target: String, body: String = "", headers: HTTPHeaders = HTTPHeaders(),
+                  loopback: Bool = true) throws -> (response: HTTPResponse, json: [String: Any]) {
+            let request = try HTTPRequest(method: method, target: target, headers: headers, body: Array(body.utf8),
+                                          remoteAddress: loopback ? "127.0.0.1" : "192.0.2.7", isLoopback: loopback)
+            let box = JobsTestBox<HTTPResponse?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            router.respond(to: request) { response, _ in
+                box.value = response
+                done.signal()
+            }
+            done.wait()
+            let response = box.value!
+            let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+            return (response, json)
+        }
+    }
+
+    /// `POST /train` answers 202 with `Location`, `Retry-After` and the queued job.
+    @Test func submitAJob() throws {
+        let fixture = try Fixture()
+        defer { fixture.setup.tearDown() }
+        let (response, job) = try fixture.send("POST", "/train", body: #"{"epochs": 1, "architecture": "tiny"}"#)
+        #expect(response.status == 202)
+        let id = try #require(job["id"] as? String)
+        #expect(response.headers["location"] == "/train/\(id)")
+        #expect(response.headers["retry-after"] == "2")
+        #expect(response.headers["content-type"] == "application/json")
+        #expect(job["status"] as? String == "queued")
+        #expect((job["request"] as? [String: Any])?["epochs"] as? Int == 1)
+        #expect((job["params"] as? [String: Any])?["batch_size"] as? Int == TrainingRequest.serviceDefaults.batchSize)
+        let (shown, again) = try fixture.send("GET", "/train/\(id)")
+        #expect(shown.status == 200 && again["id"] as? String == id)
+    }
+
+    /// Bad bodies are problem+json: 400 for syntax and types, 422 for values, naming the field.
+    @Test func validationErrors() throws {
+        let fixture = try Fixture()
+        defer { fixture.setup.tearDown() }
+        for (body, status, field) in [("nope", 400, "JSON"), (#"{"epochz": 1}"#, 400, "epochz"),
+                                      (#"{"epochs": "1"}"#, 400, "epochs"), (#"{"epochs": -1}"#, 422, "epochs"),
+                                      (#"{"activate": "maybe"}"#, 422, "activate")] {
+            let (response, problem) = try fixture.send("POST", "/train", body: body)
+            #expect(response.status == status, "\(body)")
+            #expect(response.headers["content-type"] == "application/problem+json")
+            #expect(problem["status"] as? Int == status)
+            #expect((problem["detail"] as? String)?.contains(field) == true, "\(body)")
+        }
+        #expect(fixture.setup.queue.store.all().isEmpty)
+    }
+
+    /// Admin routes: without a token only loopback (403 otherwise); with a token the bearer
+    /// token is required (401 with the challenge otherwise), from loopback too.
+    @Test func adminProtection() throws {
+        let open = try Fixture()
+        defer { open.setup.tearDown() }
+        for (method, target) in [("POST", "/train"), ("DELETE", "/train/job-x"), ("POST", "/models/shipped/activate")] {
+            #expect(try open.send(method, target, loopback: false).response.status == 403, "\(method) \(target)")
+        }
+        #expect(try open.send("GET", "/train", loopback: false).response.status == 200)
+
+        let guarded = try Fixture(token: "correct-horse-battery")
+        defer { guarded.setup.tearDown() }
+        let missing = try guarded.send("POST", "/train", body: "{}")
+        #expect(missing.response.status == 401 && missing.response.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+        let wrong = try guarded.send("POST", "/train", body: "{}", headers: ["Authorization": "Bearer nope"])
+        #expect(wrong.response.status == 401)
+        let right = try guarded.send("POST", "/train", body: "{}", headers: ["Authorization": "Bearer correct-horse-battery"],
+                                     loopback: false)
+        #expect(right.response.status == 202)
+    }
+
+    /// A full queue answers 429 with `Retry-After`.
+    @Test func fullQueue() throws {
+        let fixture = try Fixture(maxQueued: 1)
+        defer { fixture.setup.tearDown() }
+        #expect(try fixture.send("POST", "/train").response.status == 202)
+        let (response, problem) = try fixture.send("POST", "/train")
+        #expect(response.status == 429 && response.headers["retry-after"] == "30")
+        #expect(problem["status"] as? Int == 429)
+    }
+
+    /// `GET /train` lists newest first with `limit` and `next_cursor`, and refuses bad ones.
+    @Test func listing() throws {
+        let fixture = try Fixture()
+        defer { fixture.setup.tearDown() }
+        var ids: [String] = []
+        for _ in 0..<3 { ids.append(try #require(try fixture.send("POST", "/train").json["id"] as? String)) }
+        let (first, page) = try fixture.send("GET", "/train?limit=2")
+        #expect(first.status == 200)
+        let jobs = try #require(page["jobs"] as? [[String: Any]])
+        #expect(jobs.compactMap { $0["id"] as? String } == [ids[2], ids[1]])
+        let cursor = try #require(page["next_cursor"] as? String)
+        let (_, rest) = try fixture.send("GET", "/train?limit=2&cursor=\(cursor)")
+        #expect((rest["jobs"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [ids[0]])
+        #expect(rest["next_cursor"] is NSNull)
+        #expect((try fixture.send("GET", "/train").json["jobs"] as? [Any])?.count == 3)
+        for bad in ["/train?limit=0", "/train?limit=101", "/train?limit=ten", "/train?cursor=bogus"] {
+            #expect(try fixture.send("GET", bad).response.status == 400, "\(bad)")
+        }
+        #expect(try fixture.send("GET", "/train/job-unknown").response.status == 404)
+    }
+
+    /// `DELETE`: 200 when a queued job is cancelled at once, 202 while a running one stops,
+    /// 409 once finished, 404 for an unknown id.
+    @Test func cancelling() throws {
+        let gate = StartGate(open: false)
+        let fixture = try Fixture(gate: gate)
+        defer { fixture.setup.tearDown() }
+        let running = try #require(try fixture.send("POST", "/train", body: #"{"architecture": "tiny"}"#).json["id"] as? String)
+        let queued = try #require(try fixture.send("POST", "/train").json["id"] as? String)
+        fixture.setup.queue.start()
+        #expect(JobsFixtures.eventually { gate.started.count == 1 })
+
+        let (now, cancelled) = try fixture.send("DELETE", "/train/\(queued)")
+        #expect(now.status == 200 && cancelled["status"] as? String == "cancelled")
+        let (later, cancelling) = try fixture.send("DELETE", "/train/\(running)")
+        #expect(later.status == 202 && cancelling["status"] as? String == "cancelling")
+        #expect(JobsFixtures.eventually { fixture.setup.queue.store.job(running)?.status == .cancelled })
+        let (conflict, problem) = try fixture.send("DELETE", "/train/\(queued)")
+        #expect(conflict.status == 409 && problem["status"] as? Int == 409)
+        #expect(try fixture.send("DELETE", "/train/job-unknown").response.status == 404)
+    }
+
+    /// `/models` lists the registry with the active id; activation swaps it, a model that does
+    /// not load is 422 and changes nothing, an unknown one is 404.
+    @Test func models() throws {
+        let fixture = try Fixture()
+        defer { fixture.setup.tearDown() }
+        let (listed, list) = try fixture.send("GET", "/models")
+        #expect(listed.status == 200 && list["active"] as? String == "shipped")
+        let shipped = try #require((list["models"] as? [[String: Any]])?.first)
+        #expect(shipped["id"] as? String == "shipped" && shipped["active"] as? Bool == true && shipped["job_id"] == nil)
+        #expect((shipped["metrics"] as? [String: Any])?["test_accuracy"] as? Double == 0.05)
+        #expect(try fixture.send("GET", "/models/shipped").json["read_only"] as? Bool == true)
+        #expect(try fixture.send("GET", "/models/model-nope").response.status == 404)
+
+        try JobsFixtures.register("model-new", in: fixture.setup.registry, testAccuracy: 0.7)
+        let (activated, model) = try fixture.send("POST", "/models/model-new/activate")
+        #expect(activated.status == 200 && model["active"] as? Bool == true && model["id"] as? String == "model-new")
+        #expect(fixture.setup.slot.current?.id == "model-new")
+
+        try JobsFixtures.register("model-broken", in: fixture.setup.registry, testAccuracy: 0.9)
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: fixture.setup.state.modelPath("model-broken")))
+        let (refused, problem) = try fixture.send("POST", "/models/model-broken/activate")
+        #expect(refused.status == 422 && (problem["detail"] as? String)?.contains("model-broken") == true)
+        #expect(fixture.setup.slot.current?.id == "model-new")
+        #expect(try fixture.send("GET", "/models").json["active"] as? String == "model-new")
+        #expect(try fixture.send("POST", "/models/model-nope/activate").response.status == 404)
+    }
+}
