@@ -61,7 +61,6 @@ public final class InferenceBatcher: @unchecked Sendable {
     private var queue: [Pending] = []
     private var queuedImages = 0
     private var stopping = false
-    private var thread: Thread?
     private var input: [Float] = []
     /// Called on the inference thread after each pass.
     public var onBatch: (@Sendable (BatchRecord) -> Void)?
@@ -78,7 +77,6 @@ public final class InferenceBatcher: @unchecked Sendable {
         thread.name = "inference"
         thread.qualityOfService = .userInteractive
         thread.stackSize = 1 << 20
-        self.thread = thread
         thread.start()
     }
 
