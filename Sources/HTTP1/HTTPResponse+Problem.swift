@@ -25,9 +25,10 @@ extension HTTPResponse {
     }
 }
 
-/// JSON string escaping (RFC 8259 §7) for the few documents this module writes by hand.
-enum JSONText {
-    static func appendQuoted(_ string: String, to output: inout String) {
+/// JSON string escaping (RFC 8259 §7) for documents written by hand on hot paths.
+public enum JSONText {
+    /// Appends `string` as a quoted JSON string.
+    public static func appendQuoted(_ string: String, to output: inout String) {
         output.append("\"")
         for scalar in string.unicodeScalars {
             switch scalar {

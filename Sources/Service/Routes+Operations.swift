@@ -18,8 +18,11 @@ struct OperationsRoutes {
 
         let ready: Router.Handler = { _ in
             if readiness.acceptsRequests, let model = slot.current {
-                return .json(200, Array("{\"status\":\"ready\",\"model\":\(HTTPResponseJSON.quoted(model.id))}".utf8),
-                             headers: ["Cache-Control": "no-store"])
+                var body = "{\"status\":\"ready\",\"model\":"
+                JSONText.appendQuoted(model.id, to: &body)
+                body += "}"
+                let bytes: [UInt8] = Array(body.utf8)
+                return .json(200, bytes, headers: ["Cache-Control": "no-store"])
             }
             return .problem(status: 503, title: "Not ready", detail: readiness.reason,
                             headers: ["Retry-After": "1", "Cache-Control": "no-store"])

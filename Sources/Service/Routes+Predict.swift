@@ -102,7 +102,8 @@ struct PredictRoutes {
                 append("]")
             }
         }
-        let id = String(decoding: Array(HTTPResponseJSON.quoted(answer.modelID).utf8), as: UTF8.self)
+        var id = ""
+        JSONText.appendQuoted(answer.modelID, to: &id)
         if request.isBatch {
             append("{\"predictions\":[")
             for (i, probabilities) in answer.probabilities.enumerated() {
@@ -116,14 +117,5 @@ struct PredictRoutes {
             append(",\"model\":\(id)}")
         }
         return out
-    }
-}
-
-/// JSON string quoting for the few documents written by hand.
-enum HTTPResponseJSON {
-    static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
-        let array = String(decoding: data, as: UTF8.self)
-        return String(array.dropFirst().dropLast())
     }
 }

@@ -47,9 +47,7 @@ public struct Evaluation: Codable, Hashable, Sendable {
         var start = 0
         while start < dataset.count {
             let batch = min(batchSize, dataset.count - start)
-            dataset.images.withUnsafeBufferPointer { images in
-                for i in 0..<(batch * pixels) { input[i] = Float(images[start * pixels + i]) * (1 / 255) }
-            }
+            input.withUnsafeMutableBufferPointer { dataset.writeImages(at: start..<(start + batch), into: $0.baseAddress!) }
             let logits = input.withUnsafeBufferPointer { network.forward($0.baseAddress!, batch: batch) }
             dataset.labels.withUnsafeBufferPointer { labels in
                 let result = softmaxCrossEntropy(logits: logits.baseAddress!, labels: labels.baseAddress! + start,
