@@ -73,8 +73,12 @@ expect_digit "no content type (sniffed)" -X POST -H 'Content-Type:' --data-binar
 
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/octet-stream' --data-binary 'short' "$URL/predict")
 [ "$status" = 422 ] || fail "5 raw bytes gave $status, not 422"
-curl -fs "$URL/metrics" | grep -q '^mnist_predictions_total' || fail "/metrics has no prediction counter"
-curl -fs "$URL/openapi.yaml" | grep -q '^openapi: 3.1' || fail "/openapi.yaml"
+# Fetch to a file before grepping: `curl | grep -q` under pipefail fails at random when grep
+# exits on the first line and curl is still writing a body larger than the pipe buffer.
+curl -fs -o "$WORK/metrics" "$URL/metrics" || fail "/metrics did not answer"
+grep -q '^mnist_predictions_total' "$WORK/metrics" || fail "/metrics has no prediction counter"
+curl -fs -o "$WORK/openapi.yaml" "$URL/openapi.yaml" || fail "/openapi.yaml did not answer"
+grep -q '^openapi: 3\.1' "$WORK/openapi.yaml" || fail "/openapi.yaml is not an OpenAPI 3.1 document"
 echo "smoke: ok: errors, metrics, openapi"
 
 kill -TERM $SERVER
