@@ -53,11 +53,9 @@ final class RawClient {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
         }
-        guard result == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw RawClientError.connectFailed(code)
-        }
+        // No close here: `fd` is set, so a throw from here on still runs `deinit`, which
+        // closes it. Closing it twice could close a descriptor another thread just opened.
+        guard result == 0 else { throw RawClientError.connectFailed(errno) }
     }
 
     deinit {

@@ -69,11 +69,9 @@ final class ServiceClient {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw ServiceClientError.connectFailed(port: port, errno: code)
-        }
+        // No close here: a throw after every stored property is set still runs `deinit`,
+        // which closes `fd`; closing it twice could close a descriptor another thread opened.
+        guard result == 0 else { throw ServiceClientError.connectFailed(port: port, errno: errno) }
     }
 
     deinit {
