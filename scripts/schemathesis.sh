@@ -11,9 +11,10 @@
 #                SCHEMATHESIS_MAX_TIME (seconds for the whole run, default 240),
 #                SCHEMATHESIS_VENV (default /tmp/mnist-cnn-schemathesis), SCHEMATHESIS_SEED.
 #
-# The server runs without training data (no --mnist-dir, MNIST_DIR unset), so POST /train can
-# be fuzzed like every other operation without real training: each accepted job fails at once
-# saying the data is not configured. Admin operations are accepted because the client is on
+# The server's training-data directory is empty (--mnist-dir pointing at an empty directory),
+# so POST /train can be fuzzed like every other operation without real training: each accepted
+# job fails at once saying the data is unreadable. (With no --mnist-dir at all, every valid
+# POST /train would be 503 and the accepting path would go unfuzzed.) Admin operations are accepted because the client is on
 # loopback and no admin token is configured.
 #
 # Needs python3 with the venv module (Debian: python3-venv) and curl. Exits non-zero on any
@@ -42,11 +43,11 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 scratch=$(mktemp -d /tmp/mnist-cnn-schemathesis.XXXXXX)
 state=$scratch/state
 log=$scratch/server.log
-mkdir -p "$state" "$scratch/run"
-# No training data (MNIST_DIR unset even when CI exports it) and no admin token: see above.
+mkdir -p "$state" "$scratch/run" "$scratch/empty-mnist"
+# An empty training-data directory and no admin token: see above.
 env -u MNIST_DIR -u MNIST_CNN_ADMIN_TOKEN \
     "$binary" serve --host 127.0.0.1 --port "$port" --model "$model" --state-dir "$state" \
-    --log-level warning >"$log" 2>&1 &
+    --mnist-dir "$scratch/empty-mnist" --log-level warning >"$log" 2>&1 &
 server=$!
 stop_server() {
     if kill -0 "$server" 2>/dev/null; then

@@ -10,9 +10,6 @@ public struct HTTPLimits: Sendable, Equatable {
     public var maxBodyBytes: Int
     /// Longest chunk-size line including extensions (400 beyond).
     public var maxChunkLineLength: Int
-    /// Methods that must declare their body's framing (411 without Content-Length or
-    /// chunked). Empty by default: RFC 9112 §6.3 says such a request simply has no body.
-    public var lengthRequiredMethods: Set<String>
 
     /// Limits with production defaults (8 KiB request line, 16 KiB headers, 100 header
     /// lines, 16 MiB body).
@@ -21,14 +18,12 @@ public struct HTTPLimits: Sendable, Equatable {
         maxHeaderBytes: Int = 16384,
         maxHeaderCount: Int = 100,
         maxBodyBytes: Int = 16 << 20,
-        maxChunkLineLength: Int = 1024,
-        lengthRequiredMethods: Set<String> = []
+        maxChunkLineLength: Int = 1024
     ) {
         self.maxRequestLineLength = maxRequestLineLength
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
         self.maxBodyBytes = maxBodyBytes
         self.maxChunkLineLength = maxChunkLineLength
-        self.lengthRequiredMethods = lengthRequiredMethods
     }
 }

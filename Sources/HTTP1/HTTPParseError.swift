@@ -39,8 +39,6 @@ public enum HTTPParseError: Error, Sendable, Equatable, CaseIterable {
     case invalidContentLength
     /// A declared or received body longer than `HTTPLimits.maxBodyBytes`.
     case bodyTooLarge
-    /// A body-bearing method without Content-Length or chunked, where the limits require one.
-    case lengthRequired
     /// Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1: treat the framing as faulty).
     case transferEncodingInHTTP10
     /// A Transfer-Encoding whose last coding is not `chunked`, or that repeats `chunked`.
@@ -64,7 +62,6 @@ public enum HTTPParseError: Error, Sendable, Equatable, CaseIterable {
         case .requestLineTooLong: return 414
         case .headersTooLarge, .tooManyHeaders: return 431
         case .bodyTooLarge: return 413
-        case .lengthRequired: return 411
         case .unsupportedTransferCoding: return 501
         case .unsupportedVersion: return 505
         case .unsupportedExpectation: return 417
@@ -95,7 +92,6 @@ public enum HTTPParseError: Error, Sendable, Equatable, CaseIterable {
             return "Content-Length and Transfer-Encoding must not be sent together."
         case .invalidContentLength: return "Content-Length is not a single non-negative integer."
         case .bodyTooLarge: return "The request body is larger than the server accepts."
-        case .lengthRequired: return "This request needs a Content-Length or chunked body."
         case .transferEncodingInHTTP10: return "Transfer-Encoding is not allowed in HTTP/1.0."
         case .invalidTransferEncoding: return "Transfer-Encoding must end with a single chunked."
         case .unsupportedTransferCoding: return "Only the chunked transfer coding is supported."

@@ -64,6 +64,12 @@ public struct HTTPRequest: Sendable {
         headers["content-type"].flatMap(MediaType.init(parsing:))
     }
 
+    /// Whether the request's header declares a body (Content-Length, even 0, or
+    /// Transfer-Encoding); without either a request has no body at all (RFC 9112 §6.3).
+    public var declaresBody: Bool {
+        headers.contains("content-length") || headers.contains("transfer-encoding")
+    }
+
     /// Whether the client asked to keep the connection open after this request: the default
     /// in HTTP/1.1 unless `Connection: close`; in HTTP/1.0 only with `Connection: keep-alive`
     /// (RFC 9112 §9.3).

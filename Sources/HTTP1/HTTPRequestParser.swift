@@ -276,9 +276,6 @@ public struct HTTPRequestParser: Sendable {
         if let length = framing.contentLength, length > limits.maxBodyBytes { return .error(.bodyTooLarge) }
 
         let method = String(decoding: UnsafeBufferPointer(rebasing: line[parsedLine.method]), as: UTF8.self)
-        if !isChunked && framing.contentLength == nil && limits.lengthRequiredMethods.contains(method) {
-            return .error(.lengthRequired)
-        }
         var expectsContinue = false
         if version.minor >= 1, let expectation = framing.expectation {
             guard expectation.lowercased() == "100-continue" else { return .error(.unsupportedExpectation) }

@@ -25,6 +25,7 @@ public final class Router: @unchecked Sendable {
         var method: String
         var template: String
         var segments: [Segment]
+        var requiresBody: Bool
         var handler: RouteHandler
     }
 
@@ -36,13 +37,19 @@ public final class Router: @unchecked Sendable {
     public init() {}
 
     /// Registers a synchronous handler for `method` on the path template `path`.
-    public func add(method: String, path: String, _ handler: @escaping Handler) {
-        insert(method: method, path: path, handler: .sync(handler))
+    ///
+    /// With `requiresBody`, a request that declares no body (neither Content-Length nor
+    /// Transfer-Encoding) is answered 411 before the handler runs: RFC 9112 §6.3 reads such a
+    /// request as having an empty body, which for these routes is a client mistake worth
+    /// naming, not an empty input.
+    public func add(method: String, path: String, requiresBody: Bool = false, _ handler: @escaping Handler) {
+        insert(method: method, path: path, requiresBody: requiresBody, handler: .sync(handler))
     }
 
-    /// Registers an asynchronous handler for `method` on the path template `path`.
-    public func add(method: String, path: String, _ handler: @escaping AsyncHandler) {
-        insert(method: method, path: path, handler: .async(handler))
+    /// Registers an asynchronous handler for `method` on the path template `path`; see the
+    /// synchronous overload for `requiresBody`.
+    public func add(method: String, path: String, requiresBody: Bool = false, _ handler: @escaping AsyncHandler) {
+        insert(method: method, path: path, requiresBody: requiresBody, handler: .async(handler))
     }
 
     /// The registered (method, template) pairs in registration order.
@@ -50,11 +57,12 @@ public final class Router: @unchecked Sendable {
         routes.map { ($0.method, $0.template) }
     }
 
-    private func insert(method: String, path: String, handler: RouteHandler) {
+    private func insert(method: String, path: String, requiresBody: Bool, handler: RouteHandler) {
         let segments = Self.templateSegments(path)
         precondition(!routes.contains { $0.method == method && $0.segments == segments },
                      "route \(method) \(path) registered twice")
-        let route = Route(method: method, template: path, segments: segments, handler: handler)
+        let route = Route(method: method, template: path, segments: segments, requiresBody: requiresBody,
+                          handler: handler)
         routes.append(route)
         if !segments.contains(where: { if case .parameter = $0 { return true } else { return false } }) {
             literalRoutes[path, default: []].append(route)
@@ -87,7 +95,7 @@ public final class Router: @unchecked Sendable {
         if request.segmentsWithEncodedSlash == nil, let exact = literalRoutes[request.path],
            let route = exact.first(where: { $0.method == request.method })
             ?? (request.method == "HEAD" ? exact.first(where: { $0.method == "GET" }) : nil) {
-            return .handler(route.handler, request: request, routeName: route.template)
+            return Self.dispatch(route, request)
         }
         let pathSegments = request.segmentsWithEncodedSlash.map { $0.map { $0[...] } }
             ?? Array(request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
@@ -125,7 +133,7 @@ public final class Router: @unchecked Sendable {
         if let chosen {
             var routed = request
             routed.pathParameters = chosen.parameters
-            return .handler(chosen.route.handler, request: routed, routeName: chosen.route.template)
+            return Self.dispatch(chosen.route, routed)
         }
         var methods = Set(candidates.map(\.route.method))
         if methods.contains("GET") { methods.insert("HEAD") }
@@ -139,6 +147,16 @@ public final class Router: @unchecked Sendable {
             .problem(status: 405, detail: "\(lookupMethod) is not allowed on \(request.path); allowed: \(allow).",
                      headers: ["Allow": allow]),
             routeName: routeName)
+    }
+
+    private static func dispatch(_ route: Route, _ request: HTTPRequest) -> Resolution {
+        if route.requiresBody && !request.declaresBody {
+            return .response(.problem(status: 411,
+                                      detail: "\(request.method) \(route.template) needs a body: send it with "
+                                          + "Content-Length (or Transfer-Encoding: chunked)."),
+                             routeName: route.template)
+        }
+        return .handler(route.handler, request: request, routeName: route.template)
     }
 
     /// Runs a synchronous handler, turning thrown errors into problem responses: an

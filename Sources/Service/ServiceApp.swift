@@ -64,7 +64,10 @@ public final class ServiceApp: @unchecked Sendable {
         OperationsRoutes(readiness: readiness, slot: slot, metrics: metrics, beforeScrape: { [weak self] in
             self?.refreshTrainingMetrics()
         }).register(on: router)
-        JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: configuration.adminToken))
+        JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: configuration.adminToken),
+                  trainingUnavailable: configuration.mnistDirectory == nil
+                    ? "this server has no training data: start it with --mnist-dir (or MNIST_DIR) pointing to the MNIST files"
+                    : nil)
             .register(on: router)
         WebRoutes().register(on: router)
 

@@ -165,9 +165,6 @@ let malformedCases: [MalformedCase] = [
                   error: .invalidTransferEncoding, status: 400),
     MalformedCase(name: "empty Transfer-Encoding", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\n\r\n",
                   error: .invalidTransferEncoding, status: 400),
-    MalformedCase(name: "POST without length where one is required", raw: "POST / HTTP/1.1\r\nHost: x\r\n\r\n",
-                  error: .lengthRequired, status: 411,
-                  limits: HTTPLimits(maxBodyBytes: 1000, lengthRequiredMethods: ["POST"])),
 
     // Chunked bodies.
     MalformedCase(name: "non-hex chunk size", raw: chunked("zz\r\nhello\r\n0\r\n\r\n"), error: .invalidChunkSize, status: 400),

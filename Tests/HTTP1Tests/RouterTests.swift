@@ -54,6 +54,31 @@ struct RouterTests {
         #expect(literalRoute == nil)
     }
 
+    /// A route that needs a body answers 411 to a request that declares none, before its
+    /// handler runs; a declared empty body, or a chunked one, reaches the handler. Routes
+    /// without the flag take an undeclared body as empty.
+    @Test func requiresBodyAnswers411WithoutFraming() throws {
+        let router = Router()
+        router.add(method: "POST", path: "/predict", requiresBody: true) { request in .text(200, "\(request.body.count)") }
+        router.add(method: "POST", path: "/items/{id}", requiresBody: true) { _ in .text(200, "item") }
+        router.add(method: "POST", path: "/poke") { _ in .text(200, "poked") }
+        func send(_ target: String, _ headers: HTTPHeaders) throws -> HTTPResponse {
+            let answer = Answer()
+            router.respond(to: try HTTPRequest(method: "POST", target: target, headers: headers)) { response, route in
+                answer.value = (response, route)
+            }
+            return try #require(answer.value).0
+        }
+        let bare = try send("/predict", [:])
+        #expect(bare.status == 411)
+        #expect(bare.headers["content-type"] == "application/problem+json")
+        #expect(String(decoding: bare.body, as: UTF8.self).contains("Content-Length"))
+        #expect(try send("/items/7", [:]).status == 411)
+        #expect(try send("/predict", ["Content-Length": "0"]).status == 200)
+        #expect(try send("/predict", ["Transfer-Encoding": "chunked"]).status == 200)
+        #expect(try send("/poke", [:]).status == 200)
+    }
+
     /// A literal segment wins over a parameter, whatever the registration order.
     @Test func literalBeatsParameter() throws {
         let (response, route) = try respond(makeRouter(), "GET", "/models/active")

@@ -11,15 +11,20 @@ import Training
         let setup: TrainingQueueTests.Setup
         let router = Router()
 
-        init(token: String? = nil, maxQueued: Int = 8, gate: StartGate = StartGate(open: false)) throws {
+        init(token: String? = nil, maxQueued: Int = 8, gate: StartGate = StartGate(open: false),
+             trainingUnavailable: String? = nil) throws {
             setup = try TrainingQueueTests.setup(maxQueued: maxQueued, factory: gate.factory())
-            JobRoutes(queue: setup.queue, registry: setup.registry, authorization: AdminAuthorization(token: token))
+            JobRoutes(queue: setup.queue, registry: setup.registry, authorization: AdminAuthorization(token: token),
+                      trainingUnavailable: trainingUnavailable)
                 .register(on: router)
         }
 
         /// Sends a request and waits for the answer (async handlers answer from another queue).
+        /// A POST declares its body with `Content-Length` as clients do, unless `framed` is false.
         func send(_ method: String, _ target: String, body: String = "", headers: HTTPHeaders = HTTPHeaders(),
-                  loopback: Bool = true) throws -> (response: HTTPResponse, json: [String: Any]) {
+                  loopback: Bool = true, framed: Bool = true) throws -> (response: HTTPResponse, json: [String: Any]) {
+            var headers = headers
+            if framed && method == "POST" { headers.add(name: "Content-Length", value: String(body.utf8.count)) }
             let request = try HTTPRequest(method: method, target: target, headers: headers, body: Array(body.utf8),
                                           remoteAddress: loopback ? "127.0.0.1" : "192.0.2.7", isLoopback: loopback)
             let box = JobsTestBox<HTTPResponse?>(nil)
@@ -65,6 +70,41 @@ import Training
             #expect(problem["status"] as? Int == status)
             #expect((problem["detail"] as? String)?.contains(field) == true, "\(body)")
         }
+        #expect(fixture.setup.queue.store.all().isEmpty)
+    }
+
+    /// The body's framing and type: none at all is 411 (an empty one means `{}`), a type that
+    /// is not JSON is 415, and JSON under `curl -d`'s default form type is read as JSON.
+    @Test func bodyFramingAndType() throws {
+        let fixture = try Fixture()
+        defer { fixture.setup.tearDown() }
+        let unframed = try fixture.send("POST", "/train", framed: false)
+        #expect(unframed.response.status == 411)
+        #expect(unframed.response.headers["content-type"] == "application/problem+json")
+        #expect(try fixture.send("POST", "/train", body: "").response.status == 202)
+        for type in ["image/png", "text/plain", "multipart/form-data; boundary=x", "not a type"] {
+            let (response, problem) = try fixture.send("POST", "/train", body: "{}", headers: ["Content-Type": type])
+            #expect(response.status == 415, "\(type)")
+            #expect((problem["detail"] as? String)?.contains("application/json") == true, "\(type)")
+        }
+        for type in ["application/json", "application/json; charset=utf-8", "application/vnd.job+json",
+                     "application/x-www-form-urlencoded"] {
+            let response = try fixture.send("POST", "/train", body: #"{"epochs": 2}"#, headers: ["Content-Type": type])
+            #expect(response.response.status == 202, "\(type)")
+            #expect((response.json["request"] as? [String: Any])?["epochs"] as? Int == 2, "\(type)")
+        }
+    }
+
+    /// A server without training data refuses a valid job with 503 and says what to do, after
+    /// checking the request (so a bad one still learns what is wrong with it), and queues nothing.
+    @Test func trainingDisabled() throws {
+        let fixture = try Fixture(trainingUnavailable: "no training data: start with --mnist-dir")
+        defer { fixture.setup.tearDown() }
+        let (response, problem) = try fixture.send("POST", "/train", body: #"{"epochs": 1}"#)
+        #expect(response.status == 503)
+        #expect(response.headers["retry-after"] == nil)
+        #expect((problem["detail"] as? String)?.contains("--mnist-dir") == true)
+        #expect(try fixture.send("POST", "/train", body: #"{"epochs": 0}"#).response.status == 422)
         #expect(fixture.setup.queue.store.all().isEmpty)
     }
 

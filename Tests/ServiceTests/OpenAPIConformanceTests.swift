@@ -188,6 +188,7 @@ enum SpecValue: Equatable, Decodable {
         }
     }
     var int: Int? { if case .integer(let value) = self { return Int(value) } else { return nil } }
+    var bool: Bool? { if case .bool(let value) = self { return value } else { return nil } }
 
     /// The value as JSON text, for request bodies built from examples.
     var jsonText: String {
@@ -502,6 +503,8 @@ struct ConformanceCase {
     /// `server: admin-token`: send it to a server configured with `ConformanceServer.adminToken`
     /// (the default server has none, so admin operations are open to its loopback client).
     var withAdminToken: Bool
+    /// `unframed: true`: send neither `Content-Length` nor a body, as `curl -X POST` does.
+    var unframed: Bool
 }
 
 /// One operation of the spec.
@@ -528,7 +531,7 @@ struct SpecOperation {
                 name: name, example: entry["example"]?.string, contentType: entry["contentType"]?.string,
                 method: entry["method"]?.string, path: entry["path"]?.string, query: entry["query"]?.string,
                 headers: (entry["headers"]?.object ?? [:]).compactMapValues(\.string), status: status,
-                withAdminToken: server == "admin-token")
+                withAdminToken: server == "admin-token", unframed: entry["unframed"]?.bool ?? false)
         }
     }
 }
@@ -604,7 +607,8 @@ struct OpenAPISpec {
         if let query = testCase.query { path += "?" + query }
         var headers = testCase.headers
         if let contentType, testCase.example != nil { headers["Content-Type"] = contentType }
-        return RawHTTP.Request(method: testCase.method ?? operation.method, target: path, headers: headers, body: body)
+        return RawHTTP.Request(method: testCase.method ?? operation.method, target: path, headers: headers, body: body,
+                               framed: !testCase.unframed)
     }
 
     // MARK: Checking responses
@@ -776,8 +780,8 @@ struct OpenAPISpec {
 // MARK: - The live server and a raw client
 
 /// A private in-process service for this suite: loopback, an ephemeral port, a temporary
-/// state directory, the shipped model (or `MNIST_CNN_TEST_MODEL`), no training data (so a
-/// queued job fails at once instead of training), and optionally an admin token.
+/// state directory, the shipped model (or `MNIST_CNN_TEST_MODEL`), an empty training-data
+/// directory (so a queued job fails at once instead of training), and optionally an admin token.
 final class ConformanceServer {
     /// The token of the `server: admin-token` entries; the spec's x-tests send it literally.
     static let adminToken = "openapi-conformance-token"
@@ -797,6 +801,7 @@ final class ConformanceServer {
         configuration.port = 0
         configuration.modelPath = model
         configuration.stateDirectory = stateDirectory.path
+        configuration.mnistDirectory = stateDirectory.file("empty-mnist")
         configuration.batching = InferenceBatcher.Settings(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, threads: 1)
         configuration.http.eventLoopCount = 1
         configuration.trainingThreads = 1
@@ -804,6 +809,7 @@ final class ConformanceServer {
         var logger = Logger(label: "openapi-conformance")
         logger.logLevel = .warning
         do {
+            try FileManager.default.createDirectory(atPath: configuration.mnistDirectory!, withIntermediateDirectories: true)
             app = try ServiceApp(configuration: configuration, logger: logger)
             try app.start()
         } catch {
@@ -829,6 +835,8 @@ enum RawHTTP {
         var target: String
         var headers: [String: String]
         var body: [UInt8]
+        /// Whether to declare the body with `Content-Length` (always, for POST, PUT and PATCH).
+        var framed = true
     }
 
     struct Response {
@@ -861,7 +869,7 @@ enum RawHTTP {
 
         var head = "\(request.method) \(request.target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
-        if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
+        if request.framed && (!request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method)) {
             head += "Content-Length: \(request.body.count)\r\n"
         }
         let bytes = Array((head + "\r\n").utf8) + request.body

@@ -15,6 +15,8 @@ struct BadPredictRequest: Sendable, CustomTestStringConvertible {
     let status: Int
     /// A word the problem's `detail` must contain: it says what was wrong.
     var mentions: String? = nil
+    /// False to send the request with no body and no `Content-Length`, as `curl -X POST` does.
+    var framed = true
 
     var testDescription: String { name }
 
@@ -37,6 +39,8 @@ struct BadPredictRequest: Sendable, CustomTestStringConvertible {
         let end = HostilePNG.Chunk(type: "IEND", data: [])
         let json = "application/json"
         return [
+            BadPredictRequest(name: "no body at all", contentType: "image/png", body: [], status: 411,
+                              mentions: "Content-Length", framed: false),
             BadPredictRequest(name: "empty body", contentType: "application/octet-stream", body: [], status: 422, mentions: "empty"),
             BadPredictRequest(name: "783 raw bytes", contentType: "application/octet-stream",
                               body: Array(strokePixels.dropLast()), status: 422, mentions: "784"),
@@ -148,6 +152,11 @@ struct PredictErrorTests {
 
     private func send(_ bad: BadPredictRequest, to service: ServiceHarness) throws -> ServiceResponse {
         let client = try service.connect()
+        let headers = bad.contentType.map { [("Content-Type", $0)] } ?? []
+        guard bad.framed else {
+            client.send(ServiceClient.head(method: bad.method, path: bad.path, headers: headers, contentLength: nil))
+            return try client.readResponse()
+        }
         return try client.request(method: bad.method, path: bad.path,
                                   headers: bad.contentType.map { [("Content-Type", $0)] } ?? [],
                                   body: bad.method == "GET" ? nil : bad.body)

@@ -14,6 +14,8 @@ public struct JobRoutes {
     public let authorization: AdminAuthorization
     /// The configuration behind fields a request leaves out.
     public let defaults: TrainingConfiguration
+    /// Why `POST /train` cannot run jobs (no training data configured); nil when it can.
+    public let trainingUnavailable: String?
     private let adminQueue = DispatchQueue(label: "mnist-cnn.admin")
 
     /// The default and the bounds of `GET /train?limit=`.
@@ -21,15 +23,26 @@ public struct JobRoutes {
     public static let maxPageSize = 100
 
     public init(queue: TrainingQueue, registry: ModelRegistry, authorization: AdminAuthorization,
-                defaults: TrainingConfiguration = TrainingRequest.serviceDefaults) {
+                defaults: TrainingConfiguration = TrainingRequest.serviceDefaults,
+                trainingUnavailable: String? = nil) {
         self.queue = queue
         self.registry = registry
         self.authorization = authorization
         self.defaults = defaults
+        self.trainingUnavailable = trainingUnavailable
+    }
+
+    /// Body types `POST /train` reads as JSON. Besides JSON itself: none at all, and
+    /// `application/x-www-form-urlencoded`, which `curl -d` sends unless told otherwise.
+    static func acceptsTrainingBody(_ request: HTTPRequest) -> Bool {
+        guard let header = request.headers["content-type"] else { return true }
+        guard let type = request.contentType else { return false }
+        return type.essence == "application/json" || (type.type == "application" && type.subtype.hasSuffix("+json"))
+            || type.essence == "application/x-www-form-urlencoded" || header.isEmpty
     }
 
     public func register(on router: Router) {
-        router.add(method: "POST", path: "/train", admin(submit))
+        router.add(method: "POST", path: "/train", requiresBody: true, admin(submit))
         router.add(method: "GET", path: "/train", mapped(list))
         router.add(method: "GET", path: "/train/{id}", mapped(show))
         router.add(method: "DELETE", path: "/train/{id}", admin(cancel))
@@ -41,8 +54,17 @@ public struct JobRoutes {
     // MARK: - Handlers
 
     func submit(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard Self.acceptsTrainingBody(request) else {
+            throw HTTPError(status: 415, title: "Unsupported media type",
+                            detail: "POST /train takes a JSON object (Content-Type: application/json), not "
+                                + (request.headers["content-type"] ?? ""))
+        }
         let parsed = try TrainingRequest.parse(body: request.body, defaults: defaults,
                                                threads: queue.settings.threads)
+        // Checked after the body, so that a client learns of its own mistakes first.
+        if let trainingUnavailable {
+            throw HTTPError(status: 503, title: "Training disabled", detail: trainingUnavailable)
+        }
         let job = try queue.submit(parsed)
         return try .json(202, job, headers: ["Location": "/train/\(job.id)", "Retry-After": "2"])
     }
