@@ -2,6 +2,7 @@ import Foundation
 import HTTP1
 import Imaging
 import Logging
+import TensorCore
 
 /// Every setting of `mnist-cnn serve`. The command fills it from flags and environment
 /// variables; `validate()` checks what can be checked before binding the port, with messages
@@ -19,9 +20,10 @@ public struct ServiceConfiguration: Sendable {
     /// Images one `/predict` request may carry.
     public var maxImagesPerRequest = 256
     public var decodeLimits = DecodeLimits.default
-    public var http = HTTPServerConfiguration()
+    /// One event loop per CPU of the process's budget (its cgroup quota, not the machine's cores).
+    public var http = HTTPServerConfiguration(eventLoopCount: ThreadPool.availableCores)
     /// Threads a training job uses (default: one fewer than the cores, so inference keeps one).
-    public var trainingThreads = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    public var trainingThreads = max(1, ThreadPool.availableCores - 1)
     /// Training jobs waiting at most.
     public var maxQueuedJobs = 8
 

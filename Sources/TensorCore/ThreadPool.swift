@@ -1,9 +1,4 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Runs the partitions of a batch on a fixed number of threads.
 ///
@@ -18,8 +13,8 @@ public struct ThreadPool: Sendable {
         self.threads = threads
     }
 
-    /// All the cores this process may use.
-    public static var availableCores: Int { max(1, activeProcessorCount()) }
+    /// All the cores this process may use (its `CPUBudget`).
+    public static var availableCores: Int { CPUBudget.cores }
 
     /// Runs `body(p)` for every partition p in 0..<partitions and returns when all are done.
     @inline(__always)
@@ -48,8 +43,4 @@ public struct ThreadPool: Sendable {
         let start = p * base + min(p, extra)
         return start..<(start + base + (p < extra ? 1 : 0))
     }
-}
-
-private func activeProcessorCount() -> Int {
-    Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 }

@@ -41,14 +41,14 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var object: [String: Any] = [
             "time": ISO8601DateFormatter.string(from: Date(), timeZone: .gmt,
                                                 formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
-            "level": level.rawValue, "logger": label, "message": message.description,
+            "level": event.level.rawValue, "logger": label, "message": event.message.description,
         ]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) where object[key] == nil {
+        if let error = event.error { object["error"] = "\(error)" }
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) where object[key] == nil {
             object[key] = Self.plain(value)
         }
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
