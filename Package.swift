@@ -3,8 +3,8 @@ import PackageDescription
 
 // MARK: - Kernel targets
 //
-// The GEMM micro-kernel source lives once in Sources/Kernels and is symlinked into one target
-// per instruction set, each compiled with its own -target-cpu. All of them link into the one
+// The kernel source (Sources/Kernels/Kernels.swift: GEMM, Winograd, pooling, dot products)
+// is symlinked into one target per instruction set, each compiled with its own -target-cpu. All of them link into the one
 // binary and TensorCore picks one at start from CPUID (see KernelDispatch.swift), so the same
 // release binary runs on any x86_64 (v2 and up) and still uses AVX-512 where the CPU has it.
 // `-Ounchecked` applies even to debug builds: the kernels are hot loops over unsafe buffers,

@@ -64,7 +64,7 @@ public final class BatchNorm: Layer {
         batchesTracked.pointee = 0
     }
 
-    public func prepareForInference(parameterVersion: Int) {
+    public func prepareForInference(parameterVersion: Int, gemm: GEMMKernel) {
         for ch in 0..<channels {
             inferenceScale.pointer[ch] = gamma[ch] / (runningVariance[ch] + epsilon).squareRoot()
             inferenceShift.pointer[ch] = beta[ch] - runningMean[ch] * inferenceScale.pointer[ch]

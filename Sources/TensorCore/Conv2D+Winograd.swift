@@ -8,7 +8,7 @@
 //   M  [16][T][Cout]    V · U for each ξν
 //   Y  = Aᵀ M A         the 2x2 outputs of each tile, plus bias, ReLU when fused
 //
-// The transforms are in the kernel modules (Winograd.swift), compiled per instruction set.
+// The transforms are in the kernel modules (Sources/Kernels), compiled per instruction set.
 // Training keeps the direct implicit GEMM (its backward is written for it); both agree to
 // float rounding, which the tests check against the reference convolution.
 

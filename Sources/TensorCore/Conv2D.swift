@@ -168,8 +168,12 @@ public final class Conv2D: Layer {
         return UnsafePointer(padded.pointer)
     }
 
-    public func prepareForInference(parameterVersion: Int) {
-        guard supportsWinograd, winogradVersion != parameterVersion else { return }
+    public func prepareForInference(parameterVersion: Int, gemm: GEMMKernel) {
+        guard supportsWinograd else {
+            packed.prepare(weight, nr: gemm.nr, parameterVersion: parameterVersion)
+            return
+        }
+        guard winogradVersion != parameterVersion else { return }
         if winogradWeights.count == 0 { winogradWeights = FloatBuffer(count: 16 * inputShape.channels * outputShape.channels) }
         transformWeights(into: winogradWeights.pointer)
         winogradVersion = parameterVersion

@@ -57,6 +57,15 @@ public typealias WinogradOutput = @Sendable (
     _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ relu: Bool, _ height: Int, _ width: Int, _ channels: Int,
     _ tileRows: Int, _ tileColumns: Int, _ output: UnsafeMutablePointer<Float>) -> Void
 
+/// `Kernel.maxPool2x2` in every kernel module: one image, 2x2 windows, stride 2.
+public typealias MaxPool2x2 = @Sendable (
+    _ input: UnsafePointer<Float>, _ height: Int, _ width: Int, _ channels: Int, _ output: UnsafeMutablePointer<Float>) -> Void
+
+/// `Kernel.dotRows` in every kernel module: C = A·Wᵀ as dot products, for narrow outputs.
+public typealias DotRows = @Sendable (
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ w: UnsafePointer<Float>,
+    _ m: Int, _ n: Int, _ k: Int, _ bias: UnsafePointer<Float>?, _ relu: Bool) -> Void
+
 /// The GEMM of one instruction set, with the tile sizes its callers need to know.
 public struct GEMMKernel: Sendable {
     public let instructionSet: InstructionSet
@@ -68,6 +77,10 @@ public struct GEMMKernel: Sendable {
     /// Winograd F(2x2, 3x3) transforms of the same instruction set.
     public let winogradInput: WinogradInput
     public let winogradOutput: WinogradOutput
+    /// 2x2 max pooling of the same instruction set.
+    public let maxPool2x2: MaxPool2x2
+    /// Dot products of rows of the same instruction set.
+    public let dotRows: DotRows
 
     /// The kernel for `instructionSet`, or nil where this CPU or build lacks it.
     public init?(_ instructionSet: InstructionSet) {
@@ -77,6 +90,12 @@ public struct GEMMKernel: Sendable {
         #if arch(x86_64)
         case .avx512:
             scratchCount = KernelsAVX512.Kernel.scratchCount
+            maxPool2x2 = { input, h, w, c, output in
+                KernelsAVX512.Kernel.maxPool2x2(input: input, height: h, width: w, channels: c, output: output)
+            }
+            dotRows = { c, ldc, a, lda, weight, m, n, k, bias, relu in
+                KernelsAVX512.Kernel.dotRows(c: c, ldc: ldc, a: a, lda: lda, w: weight, m: m, n: n, k: k, bias: bias, relu: relu)
+            }
             nr = KernelsAVX512.Kernel.nr
             winogradInput = { image, h, w, c, rows, columns, v in
                 KernelsAVX512.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,
@@ -93,6 +112,12 @@ public struct GEMMKernel: Sendable {
             }
         case .avx2:
             scratchCount = KernelsAVX2.Kernel.scratchCount
+            maxPool2x2 = { input, h, w, c, output in
+                KernelsAVX2.Kernel.maxPool2x2(input: input, height: h, width: w, channels: c, output: output)
+            }
+            dotRows = { c, ldc, a, lda, weight, m, n, k, bias, relu in
+                KernelsAVX2.Kernel.dotRows(c: c, ldc: ldc, a: a, lda: lda, w: weight, m: m, n: n, k: k, bias: bias, relu: relu)
+            }
             nr = KernelsAVX2.Kernel.nr
             winogradInput = { image, h, w, c, rows, columns, v in
                 KernelsAVX2.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,
@@ -113,6 +138,12 @@ public struct GEMMKernel: Sendable {
         #endif
         case .baseline:
             scratchCount = KernelsBaseline.Kernel.scratchCount
+            maxPool2x2 = { input, h, w, c, output in
+                KernelsBaseline.Kernel.maxPool2x2(input: input, height: h, width: w, channels: c, output: output)
+            }
+            dotRows = { c, ldc, a, lda, weight, m, n, k, bias, relu in
+                KernelsBaseline.Kernel.dotRows(c: c, ldc: ldc, a: a, lda: lda, w: weight, m: m, n: n, k: k, bias: bias, relu: relu)
+            }
             nr = KernelsBaseline.Kernel.nr
             winogradInput = { image, h, w, c, rows, columns, v in
                 KernelsBaseline.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,

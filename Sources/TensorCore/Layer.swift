@@ -55,8 +55,9 @@ public protocol Layer: AnyObject {
     func initialize(using generator: inout SeededGenerator, scheme: WeightInitialization)
     /// Makes room for batches of up to `batch` images in `partitions` pieces.
     func reserve(batch: Int, partitions: Int, training: Bool)
-    /// Precomputes what inference passes share (they may then run concurrently on disjoint images).
-    func prepareForInference(parameterVersion: Int)
+    /// Precomputes what inference passes share (they may then run concurrently on disjoint
+    /// images, so forward must not write shared state at inference).
+    func prepareForInference(parameterVersion: Int, gemm: GEMMKernel)
 
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext)
     /// - Parameter inputGradient: where dL/dinput goes (overwritten), or nil for the first layer.
@@ -73,7 +74,7 @@ extension Layer {
                      state: UnsafeMutablePointer<Float>) {}
     public func initialize(using generator: inout SeededGenerator, scheme: WeightInitialization) {}
     public func reserve(batch: Int, partitions: Int, training: Bool) {}
-    public func prepareForInference(parameterVersion: Int) {}
+    public func prepareForInference(parameterVersion: Int, gemm: GEMMKernel) {}
 }
 
 /// How convolution and linear weights are drawn (biases start at zero either way).
@@ -160,17 +161,23 @@ final class PackedWeights {
     }
 
     /// The B operand to use: the weights themselves when no padding is needed, else the copy.
+    /// At inference `prepare` has made the copy already, so concurrent passes only read it.
     func operand(_ weight: UnsafePointer<Float>, context: PassContext)
         -> (pointer: UnsafePointer<Float>, ldb: Int, padded: Bool) {
         let nr = context.gemm.nr
         if columns % nr == 0 { return (weight, columns, false) }
+        prepare(weight, nr: nr, parameterVersion: context.parameterVersion)
+        return (UnsafePointer(buffer.pointer), (columns + nr - 1) / nr * nr, true)
+    }
+
+    /// Copies the weights into rows padded to a multiple of `nr` unless the copy is current.
+    func prepare(_ weight: UnsafePointer<Float>, nr: Int, parameterVersion: Int) {
+        if columns % nr == 0 { return }
         let stride = (columns + nr - 1) / nr * nr
-        if version != context.parameterVersion || buffer.count != rows * stride {
-            if buffer.count != rows * stride { buffer = FloatBuffer(count: rows * stride) }
-            for r in 0..<rows { (buffer.pointer + r * stride).update(from: weight + r * columns, count: columns) }
-            version = context.parameterVersion
-        }
-        return (UnsafePointer(buffer.pointer), stride, true)
+        guard version != parameterVersion || buffer.count != rows * stride else { return }
+        if buffer.count != rows * stride { buffer = FloatBuffer(count: rows * stride) }
+        for r in 0..<rows { (buffer.pointer + r * stride).update(from: weight + r * columns, count: columns) }
+        version = parameterVersion
     }
 }
 

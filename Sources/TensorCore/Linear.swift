@@ -20,6 +20,9 @@ public final class Linear: Layer {
     private var gradientRowOffsets = Buffer<Int>(count: 0) // b * out, [B]
     private let featureOffsets: Buffer<Int> // 0..<max(in, out)
     private var transposedWeight: FloatBuffer // [out][in]
+    /// The weight as `Kernel.dotRows` reads it at inference, [out][in], and its version.
+    private var inferenceWeight = FloatBuffer(count: 0)
+    private var inferenceVersion = -1
     private let partial: PartialGradients
     private let packed: PackedWeights
     private let scratch: GEMMScratch
@@ -61,7 +64,34 @@ public final class Linear: Layer {
         }
     }
 
+    /// Whether inference runs as dot products of rows: for outputs narrower than the GEMM's
+    /// tile (a classifier's logits), where its one-row path is a single chain of FMAs through
+    /// all the inputs. Training keeps the GEMM; the two agree to float rounding.
+    func usesDotRows(_ gemm: GEMMKernel) -> Bool { outputs < gemm.nr }
+
+    public func prepareForInference(parameterVersion: Int, gemm: GEMMKernel) {
+        guard usesDotRows(gemm) else {
+            packed.prepare(weight, nr: gemm.nr, parameterVersion: parameterVersion)
+            return
+        }
+        guard inferenceVersion != parameterVersion else { return }
+        if inferenceWeight.count != inputs * outputs { inferenceWeight = FloatBuffer(count: inputs * outputs) }
+        for i in 0..<inputs {
+            for o in 0..<outputs { inferenceWeight.pointer[o * inputs + i] = weight[i * outputs + o] }
+        }
+        inferenceVersion = parameterVersion
+    }
+
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
+        if !context.training && usesDotRows(context.gemm) && inferenceVersion == context.parameterVersion {
+            context.pool.run(partitions: context.partitions) { p in
+                let images = context.images(of: p)
+                guard !images.isEmpty else { return }
+                context.gemm.dotRows(output + images.lowerBound * outputs, outputs, input + images.lowerBound * inputs, inputs,
+                                     inferenceWeight.pointer, images.count, outputs, inputs, bias, fusedReLU)
+            }
+            return
+        }
         let b = packed.operand(weight, context: context)
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)

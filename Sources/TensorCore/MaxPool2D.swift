@@ -81,35 +81,14 @@ public final class MaxPool2D: Layer {
         }
     }
 
-    /// The common case at inference: 2x2 windows, stride 2, channels in multiples of 8 — four
-    /// vector loads and three maxima per eight outputs.
+    /// The common case at inference: 2x2 windows, stride 2, channels in multiples of 8, in
+    /// the kernel module of the CPU's instruction set.
     private func forwardTwoByTwo(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
-        let c = inputShape.channels, inW = inputShape.width
-        let outH = outputShape.height, outW = outputShape.width
-        let rowStride = inW * c
+        let maxPool = context.gemm.maxPool2x2
         context.pool.run(partitions: context.partitions) { p in
             for image in context.images(of: p) {
-                let source = UnsafeRawPointer(input + image * inputShape.count)
-                let destination = UnsafeMutableRawPointer(output + image * outputShape.count)
-                for oh in 0..<outH {
-                    for ow in 0..<outW {
-                        let top = (2 * oh * inW + 2 * ow) * c * 4
-                        let out = (oh * outW + ow) * c * 4
-                        var ch = 0
-                        while ch < c * 4 {
-                            let a = source.loadUnaligned(fromByteOffset: top + ch, as: SIMD8<Float>.self)
-                            let b = source.loadUnaligned(fromByteOffset: top + c * 4 + ch, as: SIMD8<Float>.self)
-                            let d = source.loadUnaligned(fromByteOffset: top + rowStride * 4 + ch, as: SIMD8<Float>.self)
-                            let e = source.loadUnaligned(fromByteOffset: top + (rowStride + c) * 4 + ch, as: SIMD8<Float>.self)
-                            // Compare-and-select, not pointwiseMax: that one handles NaN lane by lane.
-                            let upper = a.replacing(with: b, where: b .> a)
-                            let lower = d.replacing(with: e, where: e .> d)
-                            destination.storeBytes(of: upper.replacing(with: lower, where: lower .> upper),
-                                                   toByteOffset: out + ch, as: SIMD8<Float>.self)
-                            ch += 32
-                        }
-                    }
-                }
+                maxPool(input + image * inputShape.count, inputShape.height, inputShape.width, inputShape.channels,
+                        output + image * outputShape.count)
             }
         }
     }

@@ -160,7 +160,7 @@ public final class Network {
             runLayers(context)
         } else {
             // Each worker carries micro-batches of its own images through every layer.
-            for layer in layers { layer.prepareForInference(parameterVersion: parameterVersion) }
+            for layer in layers { layer.prepareForInference(parameterVersion: parameterVersion, gemm: gemm) }
             let single = ThreadPool(threads: 1)
             pool.run(partitions: workers) { worker in
                 let images = ThreadPool.range(of: worker, partitions: workers, count: batch)

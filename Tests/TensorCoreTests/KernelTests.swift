@@ -72,4 +72,62 @@ import TestSupport
             }
         }
     }
+
+    /// Dot products of rows against the reference, on shapes with every tail (K not a multiple
+    /// of the vector, rows not a multiple of four), with bias and ReLU; and each row computed
+    /// alone is bit-identical to the same row among others.
+    @Test(arguments: kernels)
+    func dotRowsMatchReferenceAndDoNotDependOnTheBatch(_ instructionSet: InstructionSet) throws {
+        let kernel = try #require(GEMMKernel(instructionSet))
+        var random = SplitMix64(seed: 3)
+        for (m, n, k) in [(1, 10, 1600), (9, 10, 1600), (5, 3, 37), (4, 1, 1), (7, 16, 64), (6, 2, 100)] {
+            for variant in 0..<3 {
+                let withBias = variant >= 1, relu = variant == 2
+                let lda = k + 5
+                let a = random.floats(m * lda)
+                let w = random.floats(n * k)
+                let bias = random.floats(n)
+                var expected = [Float](repeating: 0, count: m * n)
+                for r in 0..<m {
+                    for j in 0..<n {
+                        var sum: Double = withBias ? Double(bias[j]) : 0
+                        for t in 0..<k { sum += Double(a[r * lda + t]) * Double(w[j * k + t]) }
+                        expected[r * n + j] = relu ? max(Float(sum), 0) : Float(sum)
+                    }
+                }
+                var together = [Float](repeating: .nan, count: m * n)
+                bias.withUnsafeBufferPointer { bias in
+                    kernel.dotRows(&together, n, a, lda, w, m, n, k, withBias ? bias.baseAddress : nil, relu)
+                }
+                let mismatch = firstMismatch(together, expected, absolute: 1e-4, relative: 1e-4)
+                #expect(mismatch == nil, "\(instructionSet) m=\(m) n=\(n) k=\(k) variant=\(variant): \(String(describing: mismatch))")
+                for r in 0..<m {
+                    var alone = [Float](repeating: .nan, count: n)
+                    a.withUnsafeBufferPointer { a in
+                        bias.withUnsafeBufferPointer { bias in
+                            kernel.dotRows(&alone, n, a.baseAddress! + r * lda, lda, w, 1, n, k,
+                                           withBias ? bias.baseAddress : nil, relu)
+                        }
+                    }
+                    #expect(alone == Array(together[(r * n)..<(r * n + n)]), "\(instructionSet) m=\(m) k=\(k) row \(r)")
+                }
+            }
+        }
+    }
+
+    /// 2x2 max pooling against the reference, for channel counts that fill whole vectors and
+    /// that leave eight over, on odd sizes whose last row and column are dropped.
+    @Test(arguments: kernels)
+    func maxPool2x2MatchesReference(_ instructionSet: InstructionSet) throws {
+        let kernel = try #require(GEMMKernel(instructionSet))
+        var random = SplitMix64(seed: 4)
+        for (height, width, channels) in [(9, 7, 8), (4, 4, 16), (13, 13, 24), (26, 26, 32)] {
+            let shape = ImageShape(height: height, width: width, channels: channels)
+            let input = random.floats(shape.count)
+            let expected = Reference.maxPool2d(input, batch: 1, input: shape, kernelSize: 2, stride: 2)
+            var output = [Float](repeating: .nan, count: expected.count)
+            kernel.maxPool2x2(input, height, width, channels, &output)
+            #expect(output == expected, "\(instructionSet) \(height)x\(width)x\(channels)")
+        }
+    }
 }
