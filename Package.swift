@@ -14,28 +14,28 @@ let kernelBase: [String] = ["-Ounchecked"]
 #if arch(x86_64)
 let kernelTargets: [Target] = [
     .target(
-        name: "KernelsAVX512", path: "Sources/KernelsAVX512",
+        name: "KernelsAVX512", dependencies: ["KernelInterface"], path: "Sources/KernelsAVX512",
         swiftSettings: [.define("KERNEL_AVX512"), .define("KERNEL_FMA"),
                         .unsafeFlags(kernelBase + ["-target-cpu", "skylake-avx512"])]),
     .target(
-        name: "KernelsAVX2", path: "Sources/KernelsAVX2",
+        name: "KernelsAVX2", dependencies: ["KernelInterface"], path: "Sources/KernelsAVX2",
         swiftSettings: [.define("KERNEL_AVX2"), .define("KERNEL_FMA"),
                         .unsafeFlags(kernelBase + ["-target-cpu", "haswell"])]),
     // Baseline x86-64 has no FMA: `addProduct` would become a libm call per lane (160x slower),
     // so this build multiplies and adds unfused.
     .target(
-        name: "KernelsBaseline", path: "Sources/KernelsBaseline",
+        name: "KernelsBaseline", dependencies: ["KernelInterface"], path: "Sources/KernelsBaseline",
         swiftSettings: [.define("KERNEL_SSE"), .unsafeFlags(kernelBase)]),
 ]
-let kernelDependencies: [Target.Dependency] = ["KernelsAVX512", "KernelsAVX2", "KernelsBaseline"]
+let kernelDependencies: [Target.Dependency] = ["KernelInterface", "KernelsAVX512", "KernelsAVX2", "KernelsBaseline"]
 #else
 // aarch64 (and anything else): NEON always has FMA.
 let kernelTargets: [Target] = [
     .target(
-        name: "KernelsBaseline", path: "Sources/KernelsBaseline",
+        name: "KernelsBaseline", dependencies: ["KernelInterface"], path: "Sources/KernelsBaseline",
         swiftSettings: [.define("KERNEL_NEON"), .define("KERNEL_FMA"), .unsafeFlags(kernelBase)]),
 ]
-let kernelDependencies: [Target.Dependency] = ["KernelsBaseline"]
+let kernelDependencies: [Target.Dependency] = ["KernelInterface", "KernelsBaseline"]
 #endif
 
 let package = Package(
@@ -54,6 +54,8 @@ let package = Package(
         // MARK: - System and C shims
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
+        // The protocol every kernel module's `Kernel` conforms to (declarations only).
+        .target(name: "KernelInterface"),
 
         // MARK: - Library modules (dependencies point one way: down this list)
         .target(name: "Zlib", dependencies: ["CZlib"]),
@@ -94,7 +96,7 @@ let package = Package(
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "TestSupport",
         ]),

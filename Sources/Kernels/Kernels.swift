@@ -7,6 +7,8 @@
 // builds compile file by file and cannot inline a helper from another file into a hot loop
 // (measured: each vector load became an unspecialized generic call, 200x slower).
 
+import KernelInterface
+
 #if KERNEL_AVX512
 public typealias KernelVector = SIMD16<Float>
 #elseif KERNEL_AVX2
@@ -14,6 +16,19 @@ public typealias KernelVector = SIMD8<Float>
 #else
 public typealias KernelVector = SIMD4<Float>
 #endif
+
+extension Kernel: KernelSet {
+    public static func gatherGEMM(
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        a: UnsafePointer<Float>, rowOffsets: UnsafePointer<Int>, colOffsets: UnsafePointer<Int>,
+        b: UnsafePointer<Float>, ldb: Int, bIsPadded: Bool, m: Int, n: Int, k: Int,
+        accumulate: Bool, bias: UnsafePointer<Float>?, relu: Bool, scratch: UnsafeMutablePointer<Float>
+    ) {
+        gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: rowOffsets, colOffsets: colOffsets, b: b, ldb: ldb,
+                   bIsPadded: bIsPadded, m: m, n: n, k: k,
+                   epilogue: GEMMEpilogue(accumulate: accumulate, bias: bias, relu: relu), scratch: scratch)
+    }
+}
 
 // MARK: - Vector helpers
 

@@ -1,4 +1,5 @@
 import CPUFeatures
+import KernelInterface
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,125 +40,68 @@ public enum InstructionSet: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// The signature of `Kernel.gatherGEMM` in every kernel module.
-public typealias GatherGEMM = @Sendable (
-    _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-    _ a: UnsafePointer<Float>, _ rowOffsets: UnsafePointer<Int>, _ colOffsets: UnsafePointer<Int>,
-    _ b: UnsafePointer<Float>, _ ldb: Int, _ bIsPadded: Bool,
-    _ m: Int, _ n: Int, _ k: Int,
-    _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ relu: Bool,
-    _ scratch: UnsafeMutablePointer<Float>
-) -> Void
-
-/// `Kernel.winogradInput` and `Kernel.winogradOutput` in every kernel module.
-public typealias WinogradInput = @Sendable (
-    _ image: UnsafePointer<Float>, _ height: Int, _ width: Int, _ channels: Int,
-    _ tileRows: Int, _ tileColumns: Int, _ v: UnsafeMutablePointer<Float>) -> Void
-public typealias WinogradOutput = @Sendable (
-    _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ relu: Bool, _ height: Int, _ width: Int, _ channels: Int,
-    _ tileRows: Int, _ tileColumns: Int, _ output: UnsafeMutablePointer<Float>) -> Void
-
-/// `Kernel.maxPool2x2` in every kernel module: one image, 2x2 windows, stride 2.
-public typealias MaxPool2x2 = @Sendable (
-    _ input: UnsafePointer<Float>, _ height: Int, _ width: Int, _ channels: Int, _ output: UnsafeMutablePointer<Float>) -> Void
-
-/// `Kernel.dotRows` in every kernel module: C = A·Wᵀ as dot products, for narrow outputs.
-public typealias DotRows = @Sendable (
-    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ w: UnsafePointer<Float>,
-    _ m: Int, _ n: Int, _ k: Int, _ bias: UnsafePointer<Float>?, _ relu: Bool) -> Void
-
-/// The GEMM of one instruction set, with the tile sizes its callers need to know.
+/// The kernels of one instruction set (a kernel module's `Kernel`, through `KernelSet`), with
+/// the tile sizes their callers need to know.
 public struct GEMMKernel: Sendable {
     public let instructionSet: InstructionSet
-    /// Floats of scratch every call needs.
+    /// Floats of scratch every `gatherGEMM` call needs.
     public let scratchCount: Int
     /// Columns of the register tile: a B operand padded to a multiple of this needs no copy.
     public let nr: Int
-    let function: GatherGEMM
-    /// Winograd F(2x2, 3x3) transforms of the same instruction set.
-    public let winogradInput: WinogradInput
-    public let winogradOutput: WinogradOutput
-    /// 2x2 max pooling of the same instruction set.
-    public let maxPool2x2: MaxPool2x2
-    /// Dot products of rows of the same instruction set.
-    public let dotRows: DotRows
+    private let gemm: @Sendable (
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+        _ a: UnsafePointer<Float>, _ rowOffsets: UnsafePointer<Int>, _ colOffsets: UnsafePointer<Int>,
+        _ b: UnsafePointer<Float>, _ ldb: Int, _ bIsPadded: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ relu: Bool, _ scratch: UnsafeMutablePointer<Float>) -> Void
+    /// Winograd F(2x2, 3x3) transforms: (image, height, width, channels, tile rows, tile columns, V)
+    /// and (M, bias, relu, height, width, channels, tile rows, tile columns, output).
+    public let winogradInput: @Sendable (
+        UnsafePointer<Float>, Int, Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    public let winogradOutput: @Sendable (
+        UnsafePointer<Float>, UnsafePointer<Float>, Bool, Int, Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    /// 2x2 max pooling of one image: (input, height, width, channels, output).
+    public let maxPool2x2: @Sendable (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    /// C = A·Wᵀ as dot products of rows: (C, ldc, A, lda, W, m, n, k, bias, relu).
+    public let dotRows: @Sendable (
+        UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Int, Int,
+        UnsafePointer<Float>?, Bool) -> Void
 
-    /// The kernel for `instructionSet`, or nil where this CPU or build lacks it.
+    /// The kernels for `instructionSet`, or nil where this CPU or build lacks them.
     public init?(_ instructionSet: InstructionSet) {
         guard instructionSet.isSupported else { return nil }
-        self.instructionSet = instructionSet
         switch instructionSet {
         #if arch(x86_64)
-        case .avx512:
-            scratchCount = KernelsAVX512.Kernel.scratchCount
-            maxPool2x2 = { input, h, w, c, output in
-                KernelsAVX512.Kernel.maxPool2x2(input: input, height: h, width: w, channels: c, output: output)
-            }
-            dotRows = { c, ldc, a, lda, weight, m, n, k, bias, relu in
-                KernelsAVX512.Kernel.dotRows(c: c, ldc: ldc, a: a, lda: lda, w: weight, m: m, n: n, k: k, bias: bias, relu: relu)
-            }
-            nr = KernelsAVX512.Kernel.nr
-            winogradInput = { image, h, w, c, rows, columns, v in
-                KernelsAVX512.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,
-                                          tileColumns: columns, v: v)
-            }
-            winogradOutput = { m, bias, relu, h, w, c, rows, columns, output in
-                KernelsAVX512.Kernel.winogradOutput(m: m, bias: bias, relu: relu, height: h, width: w, channels: c,
-                                           tileRows: rows, tileColumns: columns, output: output)
-            }
-            function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
-                KernelsAVX512.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
-                                                m: m, n: n, k: k,
-                                                epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
-            }
-        case .avx2:
-            scratchCount = KernelsAVX2.Kernel.scratchCount
-            maxPool2x2 = { input, h, w, c, output in
-                KernelsAVX2.Kernel.maxPool2x2(input: input, height: h, width: w, channels: c, output: output)
-            }
-            dotRows = { c, ldc, a, lda, weight, m, n, k, bias, relu in
-                KernelsAVX2.Kernel.dotRows(c: c, ldc: ldc, a: a, lda: lda, w: weight, m: m, n: n, k: k, bias: bias, relu: relu)
-            }
-            nr = KernelsAVX2.Kernel.nr
-            winogradInput = { image, h, w, c, rows, columns, v in
-                KernelsAVX2.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,
-                                          tileColumns: columns, v: v)
-            }
-            winogradOutput = { m, bias, relu, h, w, c, rows, columns, output in
-                KernelsAVX2.Kernel.winogradOutput(m: m, bias: bias, relu: relu, height: h, width: w, channels: c,
-                                           tileRows: rows, tileColumns: columns, output: output)
-            }
-            function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
-                KernelsAVX2.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
-                                              m: m, n: n, k: k,
-                                              epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
-            }
+        case .avx512: self.init(instructionSet, KernelsAVX512.Kernel.self)
+        case .avx2: self.init(instructionSet, KernelsAVX2.Kernel.self)
         #else
-        case .avx512, .avx2:
-            return nil
+        case .avx512, .avx2: return nil
         #endif
-        case .baseline:
-            scratchCount = KernelsBaseline.Kernel.scratchCount
-            maxPool2x2 = { input, h, w, c, output in
-                KernelsBaseline.Kernel.maxPool2x2(input: input, height: h, width: w, channels: c, output: output)
-            }
-            dotRows = { c, ldc, a, lda, weight, m, n, k, bias, relu in
-                KernelsBaseline.Kernel.dotRows(c: c, ldc: ldc, a: a, lda: lda, w: weight, m: m, n: n, k: k, bias: bias, relu: relu)
-            }
-            nr = KernelsBaseline.Kernel.nr
-            winogradInput = { image, h, w, c, rows, columns, v in
-                KernelsBaseline.Kernel.winogradInput(image: image, height: h, width: w, channels: c, tileRows: rows,
-                                          tileColumns: columns, v: v)
-            }
-            winogradOutput = { m, bias, relu, h, w, c, rows, columns, output in
-                KernelsBaseline.Kernel.winogradOutput(m: m, bias: bias, relu: relu, height: h, width: w, channels: c,
-                                           tileRows: rows, tileColumns: columns, output: output)
-            }
-            function = { c, ldc, a, ro, co, b, ldb, padded, m, n, k, acc, bias, relu, s in
-                KernelsBaseline.Kernel.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: ro, colOffsets: co, b: b, ldb: ldb, bIsPadded: padded,
-                                                  m: m, n: n, k: k,
-                                                  epilogue: .init(accumulate: acc, bias: bias, relu: relu), scratch: s)
-            }
+        case .baseline: self.init(instructionSet, KernelsBaseline.Kernel.self)
+        }
+    }
+
+    private init<K: KernelSet>(_ instructionSet: InstructionSet, _ kernel: K.Type) {
+        self.instructionSet = instructionSet
+        scratchCount = K.scratchCount
+        nr = K.nr
+        gemm = { c, ldc, a, rowOffsets, colOffsets, b, ldb, padded, m, n, k, accumulate, bias, relu, scratch in
+            K.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: rowOffsets, colOffsets: colOffsets, b: b, ldb: ldb,
+                         bIsPadded: padded, m: m, n: n, k: k, accumulate: accumulate, bias: bias, relu: relu,
+                         scratch: scratch)
+        }
+        winogradInput = { image, height, width, channels, rows, columns, v in
+            K.winogradInput(image: image, height: height, width: width, channels: channels, tileRows: rows,
+                            tileColumns: columns, v: v)
+        }
+        winogradOutput = { m, bias, relu, height, width, channels, rows, columns, output in
+            K.winogradOutput(m: m, bias: bias, relu: relu, height: height, width: width, channels: channels,
+                             tileRows: rows, tileColumns: columns, output: output)
+        }
+        maxPool2x2 = { input, height, width, channels, output in
+            K.maxPool2x2(input: input, height: height, width: width, channels: channels, output: output)
+        }
+        dotRows = { c, ldc, a, lda, w, m, n, k, bias, relu in
+            K.dotRows(c: c, ldc: ldc, a: a, lda: lda, w: w, m: m, n: n, k: k, bias: bias, relu: relu)
         }
     }
 
@@ -173,6 +117,6 @@ public struct GEMMKernel: Sendable {
         accumulate: Bool = false, bias: UnsafePointer<Float>? = nil, relu: Bool = false,
         scratch: UnsafeMutablePointer<Float>
     ) {
-        function(c, ldc, a, rowOffsets, colOffsets, b, ldb, bIsPadded, m, n, k, accumulate, bias, relu, scratch)
+        gemm(c, ldc, a, rowOffsets, colOffsets, b, ldb, bIsPadded, m, n, k, accumulate, bias, relu, scratch)
     }
 }
