@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import HTTP1
 #if canImport(Glibc)
 import Glibc
@@ -10,14 +11,14 @@ struct HTTPServerLifecycleTests {
     /// A thousand idle keep-alive connections stay open and a new client is still served.
     @Test func thousandIdleKeepAliveConnections() throws {
         try withTestServer { server, port, _ in
-            var idle: [RawClient] = []
+            var idle: [RawHTTPClient] = []
             for index in 0..<1000 {
-                let client = try RawClient(port: port)
+                let client = try RawHTTPClient(port: port)
                 client.send("GET /items/\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try client.readResponse().status == 200)
                 idle.append(client)
             }
-            let fresh = try RawClient(port: port)
+            let fresh = try RawHTTPClient(port: port)
             fresh.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try fresh.readResponse().status == 200)
             #expect(server.connectionCount == 1001)
@@ -28,20 +29,20 @@ struct HTTPServerLifecycleTests {
     /// EPOLLOUT, arrives whole, and the connection is reused after it.
     @Test func largeResponseThroughPartialWrites() throws {
         try withTestServer { _, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET /big/8 HTTP/1.1\r\nHost: x\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.body.count == 8 << 20)
             #expect(response.body.allSatisfy { $0 == 0x61 })
             client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try client.readResponse().bodyText == "ok\n")
+            #expect(try client.readResponse().text == "ok\n")
         }
     }
 
     /// A client that stops reading a large response is closed at the write timeout.
     @Test func clientThatStopsReadingIsClosed() throws {
         try withTestServer(configure: { $0.timeouts.write = .milliseconds(200) }) { server, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             var size: Int32 = 4096
             setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             client.send("GET /big/64 HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -71,7 +72,7 @@ struct HTTPServerLifecycleTests {
     @Test func accessLogAndRecords() throws {
         let handler = CapturingLogHandler()
         try withTestServer(logHandler: handler) { _, port, log in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET /items/42?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
             _ = try client.readResponse()
             #expect(eventually { log.records.count == 1 })

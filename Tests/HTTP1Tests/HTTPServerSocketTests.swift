@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import HTTP1
 
 @Suite("HTTPServer over real sockets")
@@ -7,12 +8,12 @@ struct HTTPServerSocketTests {
     /// Several requests share one keep-alive connection, and the server holds exactly one.
     @Test func keepAliveReusesTheConnection() throws {
         try withTestServer { server, port, log in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             for index in 0..<3 {
                 client.send("GET /items/\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.status == 200)
-                #expect(response.bodyText == "item \(index) from loopback")
+                #expect(response.text == "item \(index) from loopback")
                 #expect(response.header("Connection") == nil)
                 #expect(response.header("Server") == "mnist-cnn")
                 #expect(response.header("Date")?.hasSuffix(" GMT") == true)
@@ -26,20 +27,20 @@ struct HTTPServerSocketTests {
     /// slower than the ones behind it.
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         try withTestServer { _, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET /items/a HTTP/1.1\r\nHost: x\r\n\r\nGET /slow/50 HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nlastGET /items/b HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try client.readResponse().bodyText == "item a from loopback")
-            #expect(try client.readResponse().bodyText == "slow 50")
-            #expect(try client.readResponse().bodyText == "last")
-            #expect(try client.readResponse().bodyText == "item b from loopback")
+            #expect(try client.readResponse().text == "item a from loopback")
+            #expect(try client.readResponse().text == "slow 50")
+            #expect(try client.readResponse().text == "last")
+            #expect(try client.readResponse().text == "item b from loopback")
         }
     }
 
     /// A chunked upload sent in pieces, with pauses between them, arrives reassembled.
     @Test func chunkedUpload() throws {
         try withTestServer { _, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
             client.send("6\r\nhello \r\n")
             usleep(20_000)
@@ -48,28 +49,28 @@ struct HTTPServerSocketTests {
             client.send("0\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 200)
-            #expect(response.bodyText == "hello world")
+            #expect(response.text == "hello world")
         }
     }
 
     /// With `Expect: 100-continue` the server answers 100 before the body is sent.
     @Test func expectContinue() throws {
         try withTestServer { _, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\n\r\n")
             let interim = try client.readResponse()
             #expect(interim.status == 100)
             client.send("payload")
             let response = try client.readResponse()
             #expect(response.status == 200)
-            #expect(response.bodyText == "payload")
+            #expect(response.text == "payload")
         }
     }
 
     /// A declared length over the limit gets 413 instead of 100, then the connection closes.
     @Test func expectContinueWithTooLargeBody() throws {
         try withTestServer(configure: { $0.limits.maxBodyBytes = 100 }) { _, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 413)
@@ -83,14 +84,14 @@ struct HTTPServerSocketTests {
     /// which it would not if body bytes had been sent.
     @Test func headHasHeadersButNoBody() throws {
         try withTestServer { _, port, log in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             let head = try client.readResponse(forHead: true)
             #expect(head.status == 200)
             #expect(head.header("Content-Length") == "3")
             #expect(head.header("Content-Type") == "text/plain; charset=utf-8")
             client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try client.readResponse().bodyText == "ok\n")
+            #expect(try client.readResponse().text == "ok\n")
             #expect(log.records.first?.responseBytes == 0)
         }
     }
@@ -99,7 +100,7 @@ struct HTTPServerSocketTests {
     /// `Allow`; OPTIONS lists the methods.
     @Test func notFoundMethodNotAllowedAndOptions() throws {
         try withTestServer { _, port, log in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
             let notFound = try client.readResponse()
             #expect(notFound.status == 404)
@@ -126,7 +127,7 @@ struct HTTPServerSocketTests {
     /// A malformed request gets its problem status and the connection is closed.
     @Test func malformedRequestGetsProblemAndClose() throws {
         try withTestServer { _, port, log in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 400)
@@ -139,7 +140,7 @@ struct HTTPServerSocketTests {
     /// `Connection: close` from the client is answered with `Connection: close` and a close.
     @Test func clientAsksToClose() throws {
         try withTestServer { _, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 200)
@@ -151,7 +152,7 @@ struct HTTPServerSocketTests {
     /// HTTP/1.0 closes by default and stays open with `Connection: keep-alive`.
     @Test func http10ConnectionHandling() throws {
         try withTestServer { _, port, _ in
-            let keepAlive = try RawClient(port: port)
+            let keepAlive = try RawHTTPClient(port: port)
             keepAlive.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             #expect(try keepAlive.readResponse().header("Connection") == "keep-alive")
             keepAlive.send("GET /healthz HTTP/1.0\r\n\r\n")
@@ -164,8 +165,8 @@ struct HTTPServerSocketTests {
     /// another client is served normally the whole time.
     @Test func slowlorisIsDroppedWhileOthersAreServed() throws {
         try withTestServer(configure: { $0.timeouts.headerRead = .milliseconds(300) }) { _, port, _ in
-            let slow = try RawClient(port: port)
-            let fast = try RawClient(port: port)
+            let slow = try RawHTTPClient(port: port)
+            let fast = try RawHTTPClient(port: port)
             slow.send("GET /healthz HTTP/1.1\r\n")
             var dropped = false
             for _ in 0..<40 {
@@ -173,7 +174,7 @@ struct HTTPServerSocketTests {
                 fast.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try fast.readResponse().status == 200)
                 usleep(25_000)
-                if let response = try? { () throws -> RawResponse? in
+                if let response = try? { () throws -> RawHTTPResponse? in
                     var probe = pollfd(fd: slow.fd, events: Int16(POLLIN), revents: 0)
                     return poll(&probe, 1, 0) > 0 ? try slow.readResponse() : nil
                 }() {
@@ -192,16 +193,16 @@ struct HTTPServerSocketTests {
     @Test func clientDisconnectingMidBody() throws {
         try withTestServer { server, port, log in
             do {
-                let quitter = try RawClient(port: port)
+                let quitter = try RawHTTPClient(port: port)
                 quitter.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly a little")
                 usleep(20_000)
             }
-            let resetter = try RawClient(port: port)
+            let resetter = try RawHTTPClient(port: port)
             resetter.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\npartial")
             usleep(20_000)
             resetter.reset()
             #expect(eventually { server.connectionCount == 0 })
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 200)
             #expect(log.records.map(\.status) == [200])
@@ -211,12 +212,12 @@ struct HTTPServerSocketTests {
     /// 200 connections open at once each get their answer and all stay open (keep-alive).
     @Test func manyConcurrentConnections() throws {
         try withTestServer { server, port, _ in
-            let clients = try (0..<200).map { _ in try RawClient(port: port) }
+            let clients = try (0..<200).map { _ in try RawHTTPClient(port: port) }
             for (index, client) in clients.enumerated() {
                 client.send("GET /items/\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
             }
             for (index, client) in clients.enumerated() {
-                #expect(try client.readResponse().bodyText == "item \(index) from loopback")
+                #expect(try client.readResponse().text == "item \(index) from loopback")
             }
             #expect(server.connectionCount == 200)
         }
@@ -225,10 +226,10 @@ struct HTTPServerSocketTests {
     /// Past `maxConnections`, a new connection gets a 503 problem and is closed.
     @Test func connectionsOverTheLimitAreRefused() throws {
         try withTestServer(configure: { $0.maxConnections = 2 }) { server, port, _ in
-            let first = try RawClient(port: port)
-            let second = try RawClient(port: port)
+            let first = try RawHTTPClient(port: port)
+            let second = try RawHTTPClient(port: port)
             #expect(eventually { server.connectionCount == 2 })
-            let third = try RawClient(port: port)
+            let third = try RawHTTPClient(port: port)
             #expect(try third.readResponse().status == 503)
             first.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try first.readResponse().status == 200)
@@ -239,7 +240,7 @@ struct HTTPServerSocketTests {
     /// An idle keep-alive connection is closed at the idle timeout.
     @Test func idleConnectionIsClosed() throws {
         try withTestServer(configure: { $0.timeouts.idle = .milliseconds(150) }) { server, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 200)
             #expect(client.isClosedByServer())
@@ -250,7 +251,7 @@ struct HTTPServerSocketTests {
     /// A handler that drops its responder without answering produces a 500, not a hang.
     @Test func forgottenResponderAnswers500() throws {
         try withTestServer { _, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET /forgetful HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 500)
         }
@@ -260,7 +261,7 @@ struct HTTPServerSocketTests {
     @Test(arguments: ["/slow/30", "/healthz"])
     func halfClosedClientGetsItsAnswer(path: String) throws {
         try withTestServer { _, port, _ in
-            let client = try RawClient(port: port)
+            let client = try RawHTTPClient(port: port)
             client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
             client.shutdownWrite()
             let response = try client.readResponse()
@@ -273,9 +274,9 @@ struct HTTPServerSocketTests {
     @Test func dualStackListener() throws {
         try withTestServer(host: "::") { _, port, _ in
             for host in ["127.0.0.1", "::1"] {
-                let client = try RawClient(port: port, host: host)
+                let client = try RawHTTPClient(port: port, host: host)
                 client.send("GET /items/v HTTP/1.1\r\nHost: x\r\n\r\n")
-                #expect(try client.readResponse().bodyText == "item v from loopback")
+                #expect(try client.readResponse().text == "item v from loopback")
             }
         }
     }
@@ -295,20 +296,20 @@ struct HTTPServerSocketTests {
     @Test func gracefulShutdownFinishesInFlightRequests() throws {
         let started = StartedCounter()
         try withTestServer(router: makeTestRouter(slowStarted: started)) { server, port, _ in
-            let idle = try RawClient(port: port)
+            let idle = try RawHTTPClient(port: port)
             idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try idle.readResponse().status == 200)
-            let busy = try RawClient(port: port)
+            let busy = try RawHTTPClient(port: port)
             busy.send("GET /slow/400 HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(eventually { started.count == 1 })
             let stopped = DispatchSemaphore(value: 0)
             server.shutdown { stopped.signal() }
             #expect(server.isShuttingDown)
             #expect(idle.isClosedByServer())
-            #expect(eventually(within: 1) { (try? RawClient(port: port)) == nil })
+            #expect(eventually(within: 1) { (try? RawHTTPClient(port: port)) == nil })
             let response = try busy.readResponse()
             #expect(response.status == 200)
-            #expect(response.bodyText == "slow 400")
+            #expect(response.text == "slow 400")
             #expect(response.header("Connection") == "close")
             #expect(stopped.wait(timeout: .now() + 3) == .success)
         }
@@ -319,7 +320,7 @@ struct HTTPServerSocketTests {
         let started = StartedCounter()
         try withTestServer(configure: { $0.shutdownDeadline = .milliseconds(100) },
                            router: makeTestRouter(slowStarted: started)) { server, port, _ in
-            let busy = try RawClient(port: port)
+            let busy = try RawHTTPClient(port: port)
             busy.send("GET /slow/3000 HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(eventually { started.count == 1 })
             server.beginShutdown()

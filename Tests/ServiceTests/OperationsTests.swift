@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Probes, metrics and the served spec over the real socket (issue 7).
 struct OperationsTests {
@@ -29,8 +30,8 @@ struct OperationsTests {
     /// What probes and `/predict` answered at one moment.
     final class ProbeAnswers: @unchecked Sendable {
         var liveness: Int?
-        var readiness: ServiceResponse?
-        var predict: ServiceResponse?
+        var readiness: RawHTTPResponse?
+        var predict: RawHTTPResponse?
     }
 
     /// While starting, liveness is 200 but readiness and `/predict` are 503 with `Retry-After`,
@@ -41,7 +42,7 @@ struct OperationsTests {
         let during = ProbeAnswers()
         let service = try ServiceHarness(beforeStart: { app in
             app.slot.onSwap { [weak app] _ in
-                guard let app, app.readiness.current == .starting, let client = try? ServiceClient(port: app.port) else { return }
+                guard let app, app.readiness.current == .starting, let client = try? RawHTTPClient(port: app.port) else { return }
                 during.liveness = try? client.get("/healthz").status
                 during.readiness = try? client.get("/readyz")
                 during.predict = try? client.post(contentType: "application/octet-stream", body: BadPredictRequest.strokePixels)
@@ -73,8 +74,8 @@ struct OperationsTests {
         // Each partial request rides in one write behind a complete GET /healthz: once the
         // /healthz answer is back, the server has read the partial request after it too, so
         // the drain finds both connections busy rather than idle (no sleep needed).
-        let healthz = ServiceClient.head(method: "GET", path: "/healthz", headers: [], contentLength: nil)
-        slow.send(healthz + ServiceClient.head(method: "POST", path: "/predict",
+        let healthz = RawHTTPClient.head(method: "GET", path: "/healthz", headers: [], contentLength: nil)
+        slow.send(healthz + RawHTTPClient.head(method: "POST", path: "/predict",
                                                headers: [("Content-Type", "application/octet-stream")], contentLength: 784))
         probe.send(healthz + Array("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8))
         #expect(try slow.readResponse().status == 200)
@@ -89,17 +90,17 @@ struct OperationsTests {
         #expect(try readiness.jsonObject()["status"] as? Int == 503)
         // `shutdown()` returns before the loops start draining, so whether this response
         // already says `Connection: close` is a race; that the server then closes it is not.
-        #expect(probe.isClosedByPeer(), "a draining server keeps no connection open after its response")
+        #expect(probe.isClosedByServer(), "a draining server keeps no connection open after its response")
 
         slow.send(BadPredictRequest.strokePixels)
         let answer = try slow.readResponse()
         #expect(answer.status == 200, "the in-flight request must complete: \(answer.text)")
         #expect((try? answer.prediction().prediction.probabilities.count) == 10)
-        #expect(slow.isClosedByPeer())
+        #expect(slow.isClosedByServer())
 
         service.app.waitUntilStopped()
-        #expect(throws: ServiceClientError.self, "a stopped server accepts no connections") {
-            _ = try ServiceClient(port: service.port).get("/healthz")
+        #expect(throws: RawHTTPClientError.self, "a stopped server accepts no connections") {
+            _ = try RawHTTPClient(port: service.port).get("/healthz")
         }
     }
 

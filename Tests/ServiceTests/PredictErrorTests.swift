@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 
 /// A request `/predict` must refuse, and the 4xx it must refuse it with.
 struct BadPredictRequest: Sendable, CustomTestStringConvertible {
@@ -150,11 +151,11 @@ struct PredictErrorTests {
         #expect(try service.get("/healthz").status == 200)
     }
 
-    private func send(_ bad: BadPredictRequest, to service: ServiceHarness) throws -> ServiceResponse {
+    private func send(_ bad: BadPredictRequest, to service: ServiceHarness) throws -> RawHTTPResponse {
         let client = try service.connect()
         let headers = bad.contentType.map { [("Content-Type", $0)] } ?? []
         guard bad.framed else {
-            client.send(ServiceClient.head(method: bad.method, path: bad.path, headers: headers, contentLength: nil))
+            client.send(RawHTTPClient.head(method: bad.method, path: bad.path, headers: headers, contentLength: nil))
             return try client.readResponse()
         }
         return try client.request(method: bad.method, path: bad.path,
@@ -162,7 +163,7 @@ struct PredictErrorTests {
                                   body: bad.method == "GET" ? nil : bad.body)
     }
 
-    private func expectProblem(_ response: ServiceResponse, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func expectProblem(_ response: RawHTTPResponse, sourceLocation: SourceLocation = #_sourceLocation) throws {
         #expect(response.header("Content-Type")?.hasPrefix("application/problem+json") == true, sourceLocation: sourceLocation)
         let problem = try response.jsonObject()
         #expect(problem["type"] is String, sourceLocation: sourceLocation)

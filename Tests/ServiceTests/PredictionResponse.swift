@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 
 /// One prediction of a `/predict` answer, parsed from its JSON (the contract's shape plus the
@@ -40,7 +41,7 @@ struct Prediction {
     }
 }
 
-extension ServiceResponse {
+extension RawHTTPResponse {
     /// A single-image answer: `{"digit", "confidence", "probabilities", "model"}`.
     func prediction() throws -> (prediction: Prediction, model: String) {
         let object = try jsonObject()

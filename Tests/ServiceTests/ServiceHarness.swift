@@ -86,16 +86,16 @@ final class ServiceHarness {
     var port: Int { app.port }
 
     /// A new keep-alive connection to the service.
-    func connect(readTimeout: Double = 20) throws -> ServiceClient {
-        try ServiceClient(port: port, readTimeout: readTimeout)
+    func connect(readTimeout: Double = 20) throws -> RawHTTPClient {
+        try RawHTTPClient(port: port, readTimeout: readTimeout)
     }
 
     /// One request on a fresh connection.
-    func post(_ path: String = "/predict", contentType: String?, body: [UInt8]) throws -> ServiceResponse {
+    func post(_ path: String = "/predict", contentType: String?, body: [UInt8]) throws -> RawHTTPResponse {
         try connect().post(path, contentType: contentType, body: body)
     }
 
-    func get(_ path: String) throws -> ServiceResponse {
+    func get(_ path: String) throws -> RawHTTPResponse {
         try connect().get(path)
     }
 
