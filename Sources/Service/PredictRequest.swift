@@ -56,8 +56,10 @@ struct PredictRequest {
         if request.headers["content-type"] != nil && declared == nil {
             throw HTTPError(status: 400, title: "Bad Content-Type", detail: "Content-Type '\(request.headers["content-type"]!)' is not a media type")
         }
-        switch declared?.essence {
-        case nil, .some(_) where genericTypes.contains(declared!.essence):
+        // No type, or one that says nothing about the bytes (`*/*`, form defaults): sniff.
+        let specificType = declared.flatMap { genericTypes.contains($0.essence) ? nil : $0.essence }
+        switch specificType {
+        case nil:
             payloads = [sniffed(request.body)]
         case "application/octet-stream":
             payloads = [(request.body, .raw784)]

@@ -62,8 +62,9 @@ public final class ServiceMetrics: @unchecked Sendable {
     func setActiveModel(id: String, architecture: String) {
         lock.withLock {
             if let modelInfo { registry.unregisterGauge(modelInfo) }
-            let gauge = registry.makeGauge(name: "mnist_model_info", labels: [("model", id), ("architecture", architecture)],
-                                           help: "The model /predict uses (value 1)")
+            let name = MetricNameDescriptor(namespace: "mnist", metricName: "model", unitName: "info",
+                                            helpText: "The model /predict uses (value 1)")
+            let gauge = registry.makeGauge(descriptor: name, labels: [("model", id), ("architecture", architecture)])
             gauge.set(1.0)
             modelInfo = gauge
         }
