@@ -128,6 +128,10 @@ struct OperationsTests {
             digits.append(try response.prediction().prediction.digit)
         }
         _ = try client.post(contentType: "application/octet-stream", body: [1, 2, 3])
+        // Made-up method tokens share one label value, so clients cannot create series at will.
+        for method in ["BREW", "WHEN"] {
+            #expect(try client.request(method: method, path: "/healthz").status == 405)
+        }
 
         let after = try scrape()
         // Checked on the second scrape: a metric exists once something recorded it.
@@ -142,6 +146,9 @@ struct OperationsTests {
         #expect(after.total("mnist_http_requests_total", ok) - before.total("mnist_http_requests_total", ok) >= Double(requests))
         let unusable = ["route": "/predict", "method": "POST", "status": "422"]
         #expect(after.total("mnist_http_requests_total", unusable) - before.total("mnist_http_requests_total", unusable) >= 1)
+        let other = ["route": "/healthz", "method": "other", "status": "405"]
+        #expect(after.total("mnist_http_requests_total", other) - before.total("mnist_http_requests_total", other) >= 2)
+        #expect(after.samples("mnist_http_requests_total").allSatisfy { $0.labels["method"] != "BREW" })
         let digit = ["digit": String(digits[0])]
         #expect(after.total("mnist_predictions_total", digit) - before.total("mnist_predictions_total", digit) >= Double(requests))
         #expect(after.total("mnist_http_request_duration_seconds_count", ["route": "/predict"])
