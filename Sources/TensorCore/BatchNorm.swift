@@ -19,6 +19,9 @@ public final class BatchNorm: Layer {
     public let epsilon: Float, momentum: Float
     /// Set by the network when a ReLU follows: forward clamps, the ReLU layer skips.
     public var fusedReLU = false
+    /// Set by the network when this norm follows a convolution or linear layer, which then
+    /// applies it (folded into its weights) at inference; inference passes skip this layer.
+    public internal(set) var isFolded = false
 
     public var gamma: UnsafeMutablePointer<Float>!, beta: UnsafeMutablePointer<Float>!
     public var runningMean: UnsafeMutablePointer<Float>!, runningVariance: UnsafeMutablePointer<Float>!
@@ -29,7 +32,7 @@ public final class BatchNorm: Layer {
     private var normalized = FloatBuffer(count: 0) // x̂ [B*H*W][C]
     private let inverseStd: FloatBuffer // [C]
     private let mean: FloatBuffer // [C]
-    private let inferenceScale: FloatBuffer, inferenceShift: FloatBuffer // [C]
+    let inferenceScale: FloatBuffer, inferenceShift: FloatBuffer // [C]
     private var partialSums = FloatBuffer(count: 0) // [partitions][2][C]
     private var reservedPartitions = 0
 

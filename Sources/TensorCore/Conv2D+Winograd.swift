@@ -26,8 +26,9 @@ extension Conv2D {
 
     var winogradTiles: (rows: Int, columns: Int) { ((outputShape.height + 1) / 2, (outputShape.width + 1) / 2) }
 
-    /// U = G g Gᵀ for every (ci, co), with G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
-    func transformWeights(into u: UnsafeMutablePointer<Float>) {
+    /// U = G g Gᵀ for every (ci, co) of `weight` (this layer's layout), with
+    /// G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
+    func transformWeights(_ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
         let cin = inputShape.channels, cout = outputShape.channels
         for ci in 0..<cin {
             for co in 0..<cout {

@@ -14,6 +14,8 @@ public final class Conv2D: Layer {
     public let kernelSize: Int, stride: Int, padding: Int
     /// Set by the network when a ReLU follows: the GEMM epilogue clamps, the ReLU layer skips.
     public var fusedReLU = false
+    /// The batch norm that follows, applied at inference through this layer's weights.
+    public internal(set) var foldedNorm: BatchNorm?
 
     public var weight: UnsafeMutablePointer<Float>! // [KH][KW][Cin][Cout]
     public var bias: UnsafeMutablePointer<Float>! // [Cout]
@@ -40,9 +42,11 @@ public final class Conv2D: Layer {
     private var gradientHeight: Int { outputShape.height + 2 * kernelSize - 2 }
     private let partial: PartialGradients
     private let packed: PackedWeights
-    /// Winograd (inference): U, its version, per-slot V and M buffers, and offset tables.
+    /// Inference: the weights with the norm folded in, and the GEMM's copy of them.
+    private let folded: FoldedParameters
+    private let foldedPacked: PackedWeights
+    /// Winograd (inference): U, per-slot V and M buffers, and offset tables.
     private var winogradWeights = FloatBuffer(count: 0)
-    private var winogradVersion = -1
     private var winogradScratch: [FloatBuffer] = []
     private var winogradRowOffsets = Buffer<Int>(count: 0)
     private var winogradChannelOffsets = Buffer<Int>(count: 0)
@@ -92,6 +96,8 @@ public final class Conv2D: Layer {
         transposedWeight = FloatBuffer(count: reduction * output.channels)
         partial = PartialGradients(count: reduction * output.channels + output.channels)
         packed = PackedWeights(rows: reduction, columns: output.channels)
+        folded = FoldedParameters(rows: reduction, columns: output.channels)
+        foldedPacked = PackedWeights(rows: reduction, columns: output.channels)
         scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
     }
 
@@ -168,24 +174,42 @@ public final class Conv2D: Layer {
         return UnsafePointer(padded.pointer)
     }
 
+    /// Clamp at zero at inference: a ReLU follows this layer, or follows the folded norm.
+    private var inferenceReLU: Bool { fusedReLU || (foldedNorm?.fusedReLU ?? false) }
+
     public func prepareForInference(parameterVersion: Int, gemm: GEMMKernel) {
-        guard supportsWinograd else {
-            packed.prepare(weight, nr: gemm.nr, parameterVersion: parameterVersion)
-            return
+        let changed = folded.update(weight: weight, bias: bias, norm: foldedNorm, parameterVersion: parameterVersion,
+                                    gemm: gemm)
+        if supportsWinograd {
+            // U depends only on the weights, not on the instruction set.
+            guard changed else { return }
+            if winogradWeights.count == 0 { winogradWeights = FloatBuffer(count: 16 * inputShape.channels * outputShape.channels) }
+            transformWeights(folded.weight!, into: winogradWeights.pointer)
+        } else {
+            foldedPacked.prepare(folded.weight!, nr: gemm.nr, parameterVersion: parameterVersion)
         }
-        guard winogradVersion != parameterVersion else { return }
-        if winogradWeights.count == 0 { winogradWeights = FloatBuffer(count: 16 * inputShape.channels * outputShape.channels) }
-        transformWeights(into: winogradWeights.pointer)
-        winogradVersion = parameterVersion
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
-        if !context.training && supportsWinograd && winogradVersion == context.parameterVersion {
-            forwardWinograd(input: input, output: output, context: context)
+        if context.training {
+            forwardDirect(input: input, output: output, b: packed.operand(weight, context: context), bias: bias,
+                          relu: fusedReLU, context: context)
             return
         }
+        precondition(folded.version == context.parameterVersion, "an inference pass needs prepareForInference first")
+        if supportsWinograd {
+            forwardWinograd(input: input, output: output, context: context)
+        } else {
+            forwardDirect(input: input, output: output, b: foldedPacked.operand(folded.weight!, context: context),
+                          bias: folded.bias!, relu: inferenceReLU, context: context)
+        }
+    }
+
+    /// The implicit GEMM over the whole batch with B operand `b`.
+    private func forwardDirect(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                               b: (pointer: UnsafePointer<Float>, ldb: Int, padded: Bool), bias: UnsafePointer<Float>,
+                               relu: Bool, context: PassContext) {
         let pixels = outputShape.height * outputShape.width, cout = outputShape.channels
-        let b = packed.operand(weight, context: context)
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)
             guard !images.isEmpty else { return }
@@ -195,7 +219,7 @@ public final class Conv2D: Layer {
                 a: source, rowOffsets: pixelOffsets.pointer + images.lowerBound * pixels,
                 colOffsets: tapOffsets.pointer,
                 b: b.pointer, ldb: b.ldb, bIsPadded: b.padded, m: images.count * pixels, n: cout, k: reduction,
-                bias: bias, relu: fusedReLU, scratch: scratch.pointer(context.slot(p)))
+                bias: bias, relu: relu, scratch: scratch.pointer(context.slot(p)))
         }
     }
 
@@ -220,7 +244,7 @@ public final class Conv2D: Layer {
                         b: winogradWeights.pointer + position * cin * cout, ldb: cout, m: tiles, n: cout, k: cin,
                         scratch: scratch.pointer(context.slot(p)))
                 }
-                context.gemm.winogradOutput(m, bias, fusedReLU, outputShape.height, outputShape.width, cout,
+                context.gemm.winogradOutput(m, folded.bias!, inferenceReLU, outputShape.height, outputShape.width, cout,
                                             winogradTiles.rows, winogradTiles.columns, output + image * outputShape.count)
             }
         }

@@ -181,6 +181,51 @@ final class PackedWeights {
     }
 }
 
+/// A weight layer's parameters as inference uses them, with the batch norm that follows
+/// folded in: W'[·][n] = W[·][n]·scale[n] and b'[n] = b[n]·scale[n] + shift[n], so the norm's
+/// pass over the activations disappears and its ReLU runs in the layer's epilogue. Without a
+/// norm they are the layer's own parameters. Training never reads them.
+final class FoldedParameters {
+    private var weightCopy = FloatBuffer(count: 0), biasCopy = FloatBuffer(count: 0)
+    private(set) var weight: UnsafePointer<Float>?
+    private(set) var bias: UnsafePointer<Float>?
+    private(set) var version = -1
+    let rows: Int, columns: Int
+
+    /// For a K x N weight (N outputs) and its N biases.
+    init(rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+    }
+
+    /// Folds `norm` (if any) into `weight` and `bias` unless this version is done already;
+    /// returns whether it did.
+    @discardableResult
+    func update(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, norm: BatchNorm?,
+                parameterVersion: Int, gemm: GEMMKernel) -> Bool {
+        guard version != parameterVersion else { return false }
+        version = parameterVersion
+        guard let norm else {
+            self.weight = weight
+            self.bias = bias
+            return true
+        }
+        norm.prepareForInference(parameterVersion: parameterVersion, gemm: gemm)
+        let scale = norm.inferenceScale.pointer, shift = norm.inferenceShift.pointer
+        if weightCopy.count != rows * columns {
+            weightCopy = FloatBuffer(count: rows * columns)
+            biasCopy = FloatBuffer(count: columns)
+        }
+        for r in 0..<rows {
+            for n in 0..<columns { weightCopy.pointer[r * columns + n] = weight[r * columns + n] * scale[n] }
+        }
+        for n in 0..<columns { biasCopy.pointer[n] = bias[n] * scale[n] + shift[n] }
+        self.weight = UnsafePointer(weightCopy.pointer)
+        self.bias = UnsafePointer(biasCopy.pointer)
+        return true
+    }
+}
+
 /// 0, 1, 2, ...: the offset table of a plain (not gathered) matrix operand.
 enum IdentityOffsets {
     static func make(_ count: Int, stride: Int = 1) -> Buffer<Int> {

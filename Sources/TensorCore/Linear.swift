@@ -10,6 +10,8 @@ public final class Linear: Layer {
     public let inputShape: ImageShape
     public let outputShape: ImageShape
     public var fusedReLU = false
+    /// The batch norm that follows, applied at inference through this layer's weights.
+    public internal(set) var foldedNorm: BatchNorm?
 
     public var weight: UnsafeMutablePointer<Float>! // [in][out]
     public var bias: UnsafeMutablePointer<Float>! // [out]
@@ -20,9 +22,12 @@ public final class Linear: Layer {
     private var gradientRowOffsets = Buffer<Int>(count: 0) // b * out, [B]
     private let featureOffsets: Buffer<Int> // 0..<max(in, out)
     private var transposedWeight: FloatBuffer // [out][in]
-    /// The weight as `Kernel.dotRows` reads it at inference, [out][in], and its version.
-    private var inferenceWeight = FloatBuffer(count: 0)
-    private var inferenceVersion = -1
+    /// Inference: the parameters with the norm folded in, and their copy for the kernel that
+    /// runs them (`dotRows` reads [out][in]; the GEMM its padded [in][out]).
+    private let folded: FoldedParameters
+    private var foldedTransposed = FloatBuffer(count: 0)
+    private var foldedTransposedVersion = -1
+    private let foldedPacked: PackedWeights
     private let partial: PartialGradients
     private let packed: PackedWeights
     private let scratch: GEMMScratch
@@ -37,6 +42,8 @@ public final class Linear: Layer {
         transposedWeight = FloatBuffer(count: inputs * outputs)
         partial = PartialGradients(count: inputs * outputs + outputs)
         packed = PackedWeights(rows: inputs, columns: outputs)
+        folded = FoldedParameters(rows: inputs, columns: outputs)
+        foldedPacked = PackedWeights(rows: inputs, columns: outputs)
         scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
     }
 
@@ -69,30 +76,48 @@ public final class Linear: Layer {
     /// all the inputs. Training keeps the GEMM; the two agree to float rounding.
     func usesDotRows(_ gemm: GEMMKernel) -> Bool { outputs < gemm.nr }
 
+    /// Clamp at zero at inference: a ReLU follows this layer, or follows the folded norm.
+    private var inferenceReLU: Bool { fusedReLU || (foldedNorm?.fusedReLU ?? false) }
+
     public func prepareForInference(parameterVersion: Int, gemm: GEMMKernel) {
+        folded.update(weight: weight, bias: bias, norm: foldedNorm, parameterVersion: parameterVersion, gemm: gemm)
         guard usesDotRows(gemm) else {
-            packed.prepare(weight, nr: gemm.nr, parameterVersion: parameterVersion)
+            foldedPacked.prepare(folded.weight!, nr: gemm.nr, parameterVersion: parameterVersion)
             return
         }
-        guard inferenceVersion != parameterVersion else { return }
-        if inferenceWeight.count != inputs * outputs { inferenceWeight = FloatBuffer(count: inputs * outputs) }
+        guard foldedTransposedVersion != parameterVersion else { return }
+        foldedTransposedVersion = parameterVersion
+        if foldedTransposed.count != inputs * outputs { foldedTransposed = FloatBuffer(count: inputs * outputs) }
+        let weight = folded.weight!
         for i in 0..<inputs {
-            for o in 0..<outputs { inferenceWeight.pointer[o * inputs + i] = weight[i * outputs + o] }
+            for o in 0..<outputs { foldedTransposed.pointer[o * inputs + i] = weight[i * outputs + o] }
         }
-        inferenceVersion = parameterVersion
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
-        if !context.training && usesDotRows(context.gemm) && inferenceVersion == context.parameterVersion {
-            context.pool.run(partitions: context.partitions) { p in
-                let images = context.images(of: p)
-                guard !images.isEmpty else { return }
-                context.gemm.dotRows(output + images.lowerBound * outputs, outputs, input + images.lowerBound * inputs, inputs,
-                                     inferenceWeight.pointer, images.count, outputs, inputs, bias, fusedReLU)
-            }
+        if context.training {
+            forwardGEMM(input: input, output: output, b: packed.operand(weight, context: context), bias: bias,
+                        relu: fusedReLU, context: context)
             return
         }
-        let b = packed.operand(weight, context: context)
+        precondition(folded.version == context.parameterVersion, "an inference pass needs prepareForInference first")
+        guard usesDotRows(context.gemm) else {
+            forwardGEMM(input: input, output: output, b: foldedPacked.operand(folded.weight!, context: context),
+                        bias: folded.bias!, relu: inferenceReLU, context: context)
+            return
+        }
+        let bias = folded.bias!, relu = inferenceReLU
+        context.pool.run(partitions: context.partitions) { p in
+            let images = context.images(of: p)
+            guard !images.isEmpty else { return }
+            context.gemm.dotRows(output + images.lowerBound * outputs, outputs, input + images.lowerBound * inputs, inputs,
+                                 foldedTransposed.pointer, images.count, outputs, inputs, bias, relu)
+        }
+    }
+
+    private func forwardGEMM(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                             b: (pointer: UnsafePointer<Float>, ldb: Int, padded: Bool), bias: UnsafePointer<Float>,
+                             relu: Bool, context: PassContext) {
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)
             guard !images.isEmpty else { return }
@@ -100,7 +125,7 @@ public final class Linear: Layer {
                 c: output + images.lowerBound * outputs, ldc: outputs,
                 a: input, rowOffsets: rowOffsets.pointer + images.lowerBound, colOffsets: featureOffsets.pointer,
                 b: b.pointer, ldb: b.ldb, bIsPadded: b.padded, m: images.count, n: outputs, k: inputs,
-                bias: bias, relu: fusedReLU, scratch: scratch.pointer(context.slot(p)))
+                bias: bias, relu: relu, scratch: scratch.pointer(context.slot(p)))
         }
     }
 

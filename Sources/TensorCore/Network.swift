@@ -27,6 +27,9 @@ public final class Network {
     private var activations: [FloatBuffer] = []
     /// Which activation buffer each layer reads and writes (in-place layers share).
     private let inputBufferIndex: [Int], outputBufferIndex: [Int]
+    /// What an inference pass runs: every layer but the batch norms folded into the layer
+    /// before them, which writes straight to the norm's output buffer instead.
+    private let inferenceSteps: [(layer: Int, input: Int, output: Int)]
     private var gradientBuffers: [FloatBuffer] = []
     private var reservedBatch = 0, reservedTraining = false, reservedPartitions = 0
 
@@ -56,6 +59,16 @@ public final class Network {
             case let conv as Conv2D: conv.fusedReLU = true; relu.fused = true
             case let linear as Linear: linear.fusedReLU = true; relu.fused = true
             case let norm as BatchNorm: norm.fusedReLU = true; relu.fused = true
+            default: break
+            }
+        }
+        // A batch norm right after a convolution or linear layer is folded into that layer's
+        // weights at inference (its ReLU, if any, going with it into the epilogue).
+        for index in 1..<max(1, layers.count) {
+            guard let norm = layers[index] as? BatchNorm else { continue }
+            switch layers[index - 1] {
+            case let conv as Conv2D where !conv.fusedReLU: conv.foldedNorm = norm; norm.isFolded = true
+            case let linear as Linear where !linear.fusedReLU: linear.foldedNorm = norm; norm.isFolded = true
             default: break
             }
         }
@@ -90,6 +103,15 @@ public final class Network {
         }
         inputBufferIndex = inputIndex
         outputBufferIndex = outputIndex
+        var steps: [(layer: Int, input: Int, output: Int)] = []
+        for (index, layer) in layers.enumerated() {
+            if let norm = layer as? BatchNorm, norm.isFolded {
+                steps[steps.count - 1].output = outputIndex[index]
+            } else {
+                steps.append((index, inputIndex[index], outputIndex[index]))
+            }
+        }
+        inferenceSteps = steps
         let activationBytes = (architecture.input.count + layers.filter { !$0.isInPlace }
             .reduce(0) { $0 + $1.outputShape.count }) * MemoryLayout<Float>.stride
         microBatch = max(1, min(32, (1 << 20) / max(1, activationBytes)))
@@ -181,9 +203,16 @@ public final class Network {
     }
 
     private func runLayers(_ context: PassContext) {
-        for (index, layer) in layers.enumerated() {
-            layer.forward(input: activations[inputBufferIndex[index]].pointer,
-                          output: activations[outputBufferIndex[index]].pointer, context: context)
+        if context.training {
+            for (index, layer) in layers.enumerated() {
+                layer.forward(input: activations[inputBufferIndex[index]].pointer,
+                              output: activations[outputBufferIndex[index]].pointer, context: context)
+            }
+        } else {
+            for step in inferenceSteps {
+                layers[step.layer].forward(input: activations[step.input].pointer,
+                                           output: activations[step.output].pointer, context: context)
+            }
         }
     }
 

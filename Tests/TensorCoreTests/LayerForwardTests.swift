@@ -109,6 +109,69 @@ func singleLayerNetwork(_ spec: LayerSpec, input: ImageShape, relu: Bool = false
         }
     }
 
+    /// At inference a batch norm after a convolution or linear layer is folded into its
+    /// weights and its pass skipped; the result must still be the layers applied one by one
+    /// with the running statistics, on every instruction set.
+    @Test(arguments: InstructionSet.allCases.filter { $0.isSupported })
+    func foldedBatchNormMatchesReference(_ instructionSet: InstructionSet) throws {
+        let input = ImageShape(height: 9, width: 9, channels: 8)
+        let architecture = Architecture(input: input, layers: [
+            .conv2d(outChannels: 16, kernelSize: 3), .batchNorm(), .relu,   // Winograd
+            .conv2d(outChannels: 8, kernelSize: 3, stride: 2), .batchNorm(), // direct, no ReLU
+            .flatten, .linear(outFeatures: 40), .batchNorm(), .relu,         // GEMM
+            .linear(outFeatures: 5), .batchNorm(),                           // dot products
+        ])
+        let network = try Network(architecture: architecture, seed: 21, threads: 2)
+        network.gemm = try #require(GEMMKernel(instructionSet))
+        var random = SplitMix64(seed: 22)
+        for norm in network.layers.compactMap({ $0 as? BatchNorm }) {
+            for ch in 0..<norm.inputShape.channels {
+                norm.gamma[ch] = random.float(0.5, 2)
+                norm.beta[ch] = random.float()
+                norm.runningMean[ch] = random.float()
+                norm.runningVariance[ch] = random.float(0.2, 3)
+            }
+        }
+        network.parametersDidChange()
+        let batch = 6
+        let images = random.floats(batch * input.count)
+
+        var expected = images
+        var shape = input
+        for (index, layer) in network.layers.enumerated() {
+            switch layer {
+            case let conv as Conv2D:
+                guard case let .conv2d(cout, k, stride, padding) = architecture.layers[index] else { continue }
+                expected = Reference.conv2d(expected, batch: batch, input: shape,
+                                            weight: Array(UnsafeBufferPointer(start: conv.weight, count: k * k * shape.channels * cout)),
+                                            bias: Array(UnsafeBufferPointer(start: conv.bias, count: cout)),
+                                            outChannels: cout, kernelSize: k, stride: stride, padding: padding)
+            case let linear as Linear:
+                let outputs = linear.outputShape.count
+                expected = Reference.linear(expected, batch: batch, inputs: shape.count,
+                                            weight: Array(UnsafeBufferPointer(start: linear.weight, count: shape.count * outputs)),
+                                            bias: Array(UnsafeBufferPointer(start: linear.bias, count: outputs)), outputs: outputs)
+            case let norm as BatchNorm:
+                let c = norm.inputShape.channels
+                for i in expected.indices {
+                    let ch = i % c
+                    expected[i] = (expected[i] - norm.runningMean[ch]) / (norm.runningVariance[ch] + norm.epsilon).squareRoot()
+                        * norm.gamma[ch] + norm.beta[ch]
+                }
+            case is ReLU:
+                expected = Reference.relu(expected)
+            default:
+                break
+            }
+            shape = layer.outputShape
+        }
+        let output = Array(images.withUnsafeBufferPointer { network.forward($0.baseAddress!, batch: batch) })
+        let mismatch = firstMismatch(output, expected, absolute: 1e-4, relative: 1e-4)
+        #expect(mismatch == nil, "\(instructionSet): \(String(describing: mismatch))")
+        let norms = network.layers.compactMap { $0 as? BatchNorm }
+        #expect(norms.count == 4 && norms.allSatisfy { $0.isFolded })
+    }
+
     /// The same batch through one thread and through two gives the same logits.
     @Test func threadCountDoesNotChangeForward() throws {
         var random = SplitMix64(seed: 8)
