@@ -33,6 +33,7 @@ public final class BatchNorm: Layer {
     private let inverseStd: FloatBuffer // [C]
     private let mean: FloatBuffer // [C]
     let inferenceScale: FloatBuffer, inferenceShift: FloatBuffer // [C]
+    private var inferenceVersion = -1
     private var partialSums = FloatBuffer(count: 0) // [partitions][2][C]
     private var reservedPartitions = 0
 
@@ -68,6 +69,8 @@ public final class BatchNorm: Layer {
     }
 
     public func prepareForInference(parameterVersion: Int, gemm: GEMMKernel) {
+        guard inferenceVersion != parameterVersion else { return }
+        inferenceVersion = parameterVersion
         for ch in 0..<channels {
             inferenceScale.pointer[ch] = gamma[ch] / (runningVariance[ch] + epsilon).squareRoot()
             inferenceShift.pointer[ch] = beta[ch] - runningMean[ch] * inferenceScale.pointer[ch]

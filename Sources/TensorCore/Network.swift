@@ -180,6 +180,9 @@ public final class Network {
         if training {
             // Layer by layer over the whole batch: batch norm needs the batch's statistics.
             runLayers(context)
+            // The pass moved the batch norms' running statistics, so what inference derived
+            // from them (folded weights) is stale, as after an optimizer step.
+            if state.count > 0 { parametersDidChange() }
         } else {
             // Each worker carries micro-batches of its own images through every layer.
             for layer in layers { layer.prepareForInference(parameterVersion: parameterVersion, gemm: gemm) }

@@ -1,6 +1,7 @@
 import Testing
 import Zlib
 @testable import Imaging
+import TestSupport
 
 /// Seeded mutation fuzzing inside the suite (SQLite's fuzzcheck idea, on the fly): thousands of
 /// damaged variants of valid files, each of which must end in a value or a thrown `ImageError`.
@@ -9,7 +10,7 @@ import Zlib
     /// Random damage: bit flips, byte overwrites with boundary values, insertions, deletions,
     /// truncation and duplicated ranges.
     struct Mutator {
-        var generator: SeededGenerator
+        var generator: SplitMix64
 
         static let interesting: [UInt8] = [0, 1, 2, 7, 8, 15, 16, 0x7F, 0x80, 0xFE, 0xFF, 0x20, 0x0A, 0x23, 0x3D]
 
@@ -36,7 +37,7 @@ import Zlib
     /// Runs `body` on `count` mutants of each seed; any error other than `ImageError` is recorded.
     func fuzz(_ seeds: [[UInt8]], count: Int, seed: UInt64, transform: (inout [UInt8]) -> Void = { _ in },
               _ body: ([UInt8]) throws -> Void) {
-        var mutator = Mutator(generator: SeededGenerator(seed: seed))
+        var mutator = Mutator(generator: SplitMix64(seed: seed))
         var outcomes = (values: 0, errors: 0)
         for iteration in 0..<count {
             var input = mutator.mutate(seeds[iteration % seeds.count])
@@ -94,7 +95,7 @@ import Zlib
     /// Damage to the inflated scanlines, recompressed: reaches filter reconstruction, Adam7
     /// scatter, data-size checks and palette index checks.
     @Test func pngScanlineMutations() throws {
-        var mutator = Mutator(generator: SeededGenerator(seed: 3))
+        var mutator = Mutator(generator: SplitMix64(seed: 3))
         var outcomes = 0
         for iteration in 0..<2000 {
             let file = Self.pngSeeds[iteration % Self.pngSeeds.count]

@@ -1,5 +1,6 @@
 import Testing
 @testable import Imaging
+import TestSupport
 
 /// PGM decoding (P5 8/16-bit, P2, comments, netpbm whitespace) and its errors.
 @Suite struct PGMTests {
@@ -23,7 +24,7 @@ import Testing
 
     /// A PGM with seeded random samples in 0...maxval.
     static func randomImage(width: Int, height: Int, maxval: Int, seed: UInt64) -> PGMImage {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         return PGMImage(width: width, height: height, maxval: maxval,
                         samples: (0..<(width * height)).map { _ in UInt16(Int.random(in: 0...maxval, using: &generator)) })
     }

@@ -1,19 +1,5 @@
 @testable import Imaging
-
-/// SplitMix64: a small seeded generator so every "random" test input is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// Test pictures drawn in code, so no binary fixtures are needed.
 enum TestImages {
@@ -26,7 +12,7 @@ enum TestImages {
     /// get a full random palette, and a tRNS chunk when `withTransparency`).
     static func randomPNG(_ colorType: PNGColorType, bitDepth: Int, width: Int, height: Int,
                           seed: UInt64, withTransparency: Bool = false) -> PNGImage {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let maximum = (1 << bitDepth) - 1
         let paletteCount = colorType == .palette ? min(256, 1 << bitDepth) : 0
         let sampleMaximum = colorType == .palette ? paletteCount - 1 : maximum

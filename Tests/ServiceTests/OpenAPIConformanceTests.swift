@@ -146,36 +146,12 @@ struct OpenAPIConformanceTests {
 
 // MARK: - The document
 
-/// A JSON or YAML value. JSON bodies are decoded into it too, so the schema check works on one
-/// representation; integers stay apart from other numbers (JSON Schema's `integer`).
-enum SpecValue: Equatable, Decodable {
-    case object([String: SpecValue])
-    case array([SpecValue])
-    case string(String)
-    case integer(Int64)
-    case number(Double)
-    case bool(Bool)
-    case null
+/// A JSON or YAML value: the service's own `JSONDocument`. JSON bodies are decoded into it
+/// too, so the schema check works on one representation; integers stay apart from other
+/// numbers (JSON Schema's `integer`).
+typealias SpecValue = JSONDocument
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([SpecValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: SpecValue].self))
-        }
-    }
-
+extension JSONDocument {
     subscript(key: String) -> SpecValue? { object?[key] }
     var object: [String: SpecValue]? { if case .object(let members) = self { return members } else { return nil } }
     var array: [SpecValue]? { if case .array(let elements) = self { return elements } else { return nil } }
@@ -183,6 +159,7 @@ enum SpecValue: Equatable, Decodable {
     var double: Double? {
         switch self {
         case .integer(let value): return Double(value)
+        case .unsignedInteger(let value): return Double(value)
         case .number(let value): return value
         default: return nil
         }
@@ -196,6 +173,7 @@ enum SpecValue: Equatable, Decodable {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
         case .integer(let value): return String(value)
+        case .unsignedInteger(let value): return String(value)
         case .number(let value): return String(value)
         case .string(let text):
             let data = try! JSONSerialization.data(withJSONObject: [text])
@@ -762,7 +740,8 @@ struct OpenAPISpec {
     static func hasType(_ value: SpecValue, _ type: String) -> Bool {
         switch (type, value) {
         case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null),
-             ("integer", .integer), ("number", .integer), ("number", .number):
+             ("integer", .integer), ("integer", .unsignedInteger), ("number", .integer), ("number", .unsignedInteger),
+             ("number", .number):
             return true
         case ("integer", .number(let number)):
             return number.rounded() == number
