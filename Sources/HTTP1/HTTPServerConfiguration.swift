@@ -53,6 +53,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var accessLogLevel: Logger.Level
     /// The `Server` header value.
     public var serverName: String
+    /// The account that buffered request bodies are reserved against before they are read;
+    /// `nil` leaves bodies bounded by `limits.maxBodyBytes` alone.
+    public var memoryBudget: MemoryBudget?
 
     /// A configuration with production defaults; tests shorten the timeouts.
     public init(
@@ -61,7 +64,7 @@ public struct HTTPServerConfiguration: Sendable {
         eventLoopCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount),
         limits: HTTPLimits = HTTPLimits(), timeouts: HTTPTimeouts = HTTPTimeouts(),
         shutdownDeadline: Duration = .seconds(20), accessLogLevel: Logger.Level = .info,
-        serverName: String = "mnist-cnn"
+        serverName: String = "mnist-cnn", memoryBudget: MemoryBudget? = nil
     ) {
         self.host = host
         self.port = port
@@ -73,6 +76,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.shutdownDeadline = shutdownDeadline
         self.accessLogLevel = accessLogLevel
         self.serverName = serverName
+        self.memoryBudget = memoryBudget
     }
 }
 
