@@ -3,6 +3,11 @@
 /// The connection reports events with the current monotonic time in nanoseconds (the
 /// injected clock); `check(now:)` returns what to do when the deadline has passed. Tests drive
 /// it with plain numbers, no sockets and no sleeping.
+///
+/// Two clocks run side by side: the phase deadline (head, body, idle, lingering) and the
+/// write-stall deadline, which runs whenever output is pending and stalls, whatever the phase:
+/// a client that pipelines requests and never reads is closed at the write timeout even while
+/// a handler works on its next request.
 struct ConnectionTimeouts: Equatable {
     /// The phase durations in nanoseconds.
     struct Durations: Equatable {
@@ -35,7 +40,8 @@ struct ConnectionTimeouts: Equatable {
         case readingBody
         /// A handler owns the request; only the shutdown deadline applies.
         case processing
-        /// A response is stuck in a full socket buffer.
+        /// A response is queued and nothing else is going on; the write-stall deadline, if
+        /// any, governs.
         case writing
         /// Discarding input after the final response, before closing.
         case lingering
@@ -51,14 +57,23 @@ struct ConnectionTimeouts: Equatable {
 
     let durations: Durations
     private(set) var phase: Phase
-    /// When the current phase times out; nil while a handler is working.
-    private(set) var deadline: UInt64?
+    /// When the current phase times out; nil while a handler is working or a response waits.
+    private(set) var phaseDeadline: UInt64?
+    /// When stalled output closes the connection; nil while no write is stalled.
+    private(set) var writeDeadline: UInt64?
+
+    /// The earliest deadline that applies.
+    var deadline: UInt64? {
+        guard let writeDeadline else { return phaseDeadline }
+        guard let phaseDeadline else { return writeDeadline }
+        return min(phaseDeadline, writeDeadline)
+    }
 
     /// A freshly accepted connection: it gets the header timeout to send its first request.
     init(durations: Durations, now: UInt64) {
         self.durations = durations
         phase = .readingHead(receivedBytes: false)
-        deadline = now &+ durations.headerRead
+        phaseDeadline = now &+ durations.headerRead
     }
 
     /// Request bytes arrived; `readingBody` tells whether the parser is past the head.
@@ -66,7 +81,7 @@ struct ConnectionTimeouts: Equatable {
         switch phase {
         case .idle:
             phase = .readingHead(receivedBytes: true)
-            deadline = now &+ durations.headerRead
+            phaseDeadline = now &+ durations.headerRead
             if readingBody { headComplete(now: now) }
         case .readingHead:
             phase = .readingHead(receivedBytes: true)
@@ -78,42 +93,56 @@ struct ConnectionTimeouts: Equatable {
 
     private mutating func headComplete(now: UInt64) {
         phase = .readingBody
-        deadline = now &+ durations.bodyRead
+        phaseDeadline = now &+ durations.bodyRead
     }
 
-    /// A complete request went to its handler.
+    /// A complete request went to its handler; a stalled write keeps its deadline.
     mutating func requestDispatched() {
         phase = .processing
-        deadline = nil
+        phaseDeadline = nil
     }
 
-    /// A write could not finish, or finished part of what remains: the stall clock restarts.
-    mutating func writeStalled(now: UInt64) {
+    /// A response is queued while no handler works: the request's own deadlines end.
+    mutating func responseQueued() {
         phase = .writing
-        deadline = now &+ durations.write
+        phaseDeadline = nil
+    }
+
+    /// A write could not finish after writing something (or at its first attempt): the stall
+    /// clock starts again from `now`.
+    mutating func writeStalled(now: UInt64) {
+        writeDeadline = now &+ durations.write
+    }
+
+    /// Every queued byte is written: no write is stalled any more.
+    mutating func outputDrained() {
+        writeDeadline = nil
     }
 
     /// Every response is written; `partialRequestBuffered` tells whether the next request
     /// has already started arriving (pipelining).
     mutating func responseWritten(now: UInt64, partialRequestBuffered: Bool) {
+        writeDeadline = nil
         if partialRequestBuffered {
             phase = .readingHead(receivedBytes: true)
-            deadline = now &+ durations.headerRead
+            phaseDeadline = now &+ durations.headerRead
         } else {
             phase = .idle
-            deadline = now &+ durations.idle
+            phaseDeadline = now &+ durations.idle
         }
     }
 
     /// The final response is out and the write side is shut.
     mutating func lingeringStarted(now: UInt64) {
+        writeDeadline = nil
         phase = .lingering
-        deadline = now &+ durations.lingeringClose
+        phaseDeadline = now &+ durations.lingeringClose
     }
 
     /// What to do at `now`.
     func check(now: UInt64) -> Action {
-        guard let deadline, now >= deadline else { return .doNothing }
+        if let writeDeadline, now >= writeDeadline { return .close }
+        guard let phaseDeadline, now >= phaseDeadline else { return .doNothing }
         switch phase {
         case .readingHead(receivedBytes: true), .readingBody:
             return .respondRequestTimeoutAndClose

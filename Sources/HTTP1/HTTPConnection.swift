@@ -9,6 +9,12 @@ import Glibc
 /// Requests are answered strictly in order: while a handler is working on one, the next
 /// pipelined request stays in the parser's buffer and the socket is not read (which is also
 /// the backpressure on a client that sends faster than we answer).
+///
+/// A request's route is chosen as soon as its head is parsed: the route's admission check,
+/// its body limit and the memory budget decide whether the body is read at all, before
+/// `100 Continue` and before a byte of it is buffered. A refused body is never read; the
+/// refusal closes the connection (RFC 9110 §15.5.14 allows it for 413, and the unread body
+/// leaves nothing else to do with the stream).
 final class HTTPConnection {
     /// The request being answered, kept for the access log and metrics.
     private struct Exchange {
@@ -22,8 +28,19 @@ final class HTTPConnection {
         var sequence: UInt64
     }
 
-    /// Stop parsing new requests while this much output is unsent.
-    private static let outputHighWater = 1 << 20
+    /// The route chosen on the head of the request whose body is being read.
+    private struct AdmittedRoute {
+        var handler: Router.RouteHandler
+        var request: HTTPRequest
+        var routeName: String
+    }
+
+    /// Stop parsing new requests (and reading) while this much output is unsent.
+    static let outputHighWater = 256 << 10
+    /// A chunked body's reservation is kept this far ahead of what it holds: the most one
+    /// `readInput` call can read, so no read outruns the budget.
+    private var chunkedReadAhead: Int { loop.readBuffer.count * Self.readsPerEvent }
+    private static let readsPerEvent = 4
     private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     let fd: Int32
@@ -36,6 +53,9 @@ final class HTTPConnection {
     private var outputOffset = 0
     private var registeredEvents = Epoll.input
     private var inFlight: Exchange?
+    private var admitted: AdmittedRoute?
+    /// Budget held for the body being read, then for the request until its response is queued.
+    private var bodyReservation: MemoryReservation?
     private var sequence: UInt64 = 0
     /// No request after the current one: an error, `Connection: close`, or draining.
     private var closeAfterResponse = false
@@ -49,7 +69,7 @@ final class HTTPConnection {
         self.loop = loop
         self.remoteAddress = remoteAddress
         self.isLoopback = isLoopback
-        parser = HTTPRequestParser(limits: loop.server.configuration.limits)
+        parser = HTTPRequestParser(limits: loop.server.configuration.limits, decidesBodies: true)
         timeouts = ConnectionTimeouts(durations: loop.server.timeoutDurations, now: loop.now)
     }
 
@@ -79,16 +99,21 @@ final class HTTPConnection {
 
     private var wantsInput: Bool {
         !peerClosedInput && !writeBlocked && inFlight == nil && !closeAfterResponse
+            && output.count - outputOffset < Self.outputHighWater
     }
 
     private func readInput() {
+        guard reserveChunkedReadAhead() else {
+            drive()
+            return
+        }
         var reads = 0
         while true {
             let count = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
             if count > 0 {
                 parser.append(UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<count]))
                 reads += 1
-                if count < loop.readBuffer.count || reads >= 4 { break }
+                if count < loop.readBuffer.count || reads >= Self.readsPerEvent { break }
             } else if count == 0 {
                 peerClosedInput = true
                 break
@@ -142,6 +167,8 @@ final class HTTPConnection {
                     loop.noteDeadline(timeouts.deadline)
                 }
                 return false
+            case .head(let head, let framing):
+                admitBody(head, framing)
             case .request(let request):
                 dispatch(request)
             case .error(let error):
@@ -153,32 +180,129 @@ final class HTTPConnection {
 
     // MARK: - Requests
 
-    private func dispatch(_ parsed: HTTPRequest) {
-        var request = parsed
-        request.remoteAddress = remoteAddress
-        request.isLoopback = isLoopback
+    private func makeExchange(_ request: HTTPRequest, routeName: String?) -> Exchange {
         sequence += 1
-        var exchange = Exchange(
-            method: request.method, path: request.path, routeName: nil, version: request.version,
+        return Exchange(
+            method: request.method, path: request.path, routeName: routeName, version: request.version,
             keepAlive: request.wantsKeepAlive, isHead: request.method == "HEAD",
             startedAt: monotonicNanoseconds(), sequence: sequence)
+    }
+
+    /// Decides on the head whether the body is read: the route must exist, admit the request
+    /// and take a body this large, and the memory budget must have room for it.
+    private func admitBody(_ head: HTTPRequest, _ framing: HTTPBodyFraming) {
+        var request = head
+        request.remoteAddress = remoteAddress
+        request.isLoopback = isLoopback
         let server = loop.server
         switch server.router.resolve(request) {
         case .response(let response, let routeName):
-            exchange.routeName = routeName
-            complete(response, exchange)
-        case .handler(.sync(let handler), let routed, let routeName):
-            exchange.routeName = routeName
-            complete(Router.run(handler, routed, logger: server.logger), exchange)
-        case .handler(.async(let handler), let routed, let routeName):
-            exchange.routeName = routeName
+            refuse(response, request, routeName: routeName)
+        case .handler(let handler, let routed, let routeName, let routeLimit):
+            let limit = min(routeLimit, server.configuration.limits.maxBodyBytes)
+            if limit == 0 {
+                refuse(.problem(status: 413, detail: "\(request.method) \(routeName) takes no request body."),
+                       request, routeName: routeName)
+                return
+            }
+            let initial: Int
+            switch framing {
+            case .length(let length):
+                if length > limit {
+                    refuse(.problem(status: 413, detail: "\(request.method) \(routeName) takes bodies of at most "
+                                        + "\(limit) bytes; this one declares \(length)."),
+                           request, routeName: routeName)
+                    return
+                }
+                initial = length
+            case .chunked:
+                initial = min(limit, chunkedReadAhead)
+            }
+            if let refusal = reserveBody(initial) {
+                refuse(refusal, request, routeName: routeName)
+                return
+            }
+            admitted = AdmittedRoute(handler: handler, request: routed, routeName: routeName)
+            parser.acceptBody(limit: limit)
+        }
+    }
+
+    /// Grows the body reservation to `total` bytes; the refusal to answer when the budget
+    /// cannot: 413 when it never could, 503 when it is only busy now.
+    private func reserveBody(_ total: Int) -> HTTPResponse? {
+        guard let budget = loop.server.configuration.memoryBudget else { return nil }
+        let held = bodyReservation?.bytes ?? 0
+        guard total > held else { return nil }
+        if let reservation = bodyReservation {
+            if reservation.grow(by: total - held) { return nil }
+        } else if let reservation = budget.reserve(total) {
+            bodyReservation = reservation
+            return nil
+        }
+        if !budget.canEverFit(total) {
+            return .problem(status: 413, detail: "The request body (\(total) bytes) is larger than the server's "
+                                + "memory budget for requests (\(budget.capacity) bytes).")
+        }
+        return .problem(status: 503, title: "Overloaded",
+                        detail: "The server is holding as much request data as its memory budget allows; retry shortly.",
+                        headers: ["Retry-After": "1"])
+    }
+
+    /// Keeps a chunked body's reservation one read ahead of what it holds; false (after
+    /// queueing the refusal) when the budget has no room for the next read.
+    private func reserveChunkedReadAhead() -> Bool {
+        guard parser.isReadingChunkedBody, let route = admitted, let reservation = bodyReservation else {
+            return true
+        }
+        let needed = parser.bufferedBodyBytes + chunkedReadAhead
+        guard needed > reservation.bytes else { return true }
+        // Doubling keeps the number of budget calls logarithmic in the body size.
+        let wanted = max(needed, reservation.bytes * 2)
+        if reserveBody(wanted) == nil { return true }
+        guard let refusal = reserveBody(needed) else { return true }
+        refuse(refusal, route.request, routeName: route.routeName)
+        return false
+    }
+
+    /// Answers a request whose body is not read, and ends the connection after the answer.
+    private func refuse(_ response: HTTPResponse, _ request: HTTPRequest, routeName: String?) {
+        admitted = nil
+        closeAfterResponse = true
+        complete(response, makeExchange(request, routeName: routeName))
+    }
+
+    private func dispatch(_ parsed: HTTPRequest) {
+        if let route = admitted {
+            admitted = nil
+            var routed = route.request
+            routed.body = parsed.body
+            bodyReservation?.shrink(to: routed.body.count)
+            run(route.handler, routed, makeExchange(routed, routeName: route.routeName))
+            return
+        }
+        var request = parsed
+        request.remoteAddress = remoteAddress
+        request.isLoopback = isLoopback
+        switch loop.server.router.resolve(request) {
+        case .response(let response, let routeName):
+            complete(response, makeExchange(request, routeName: routeName))
+        case .handler(let handler, let routed, let routeName, _):
+            run(handler, routed, makeExchange(routed, routeName: routeName))
+        }
+    }
+
+    private func run(_ handler: Router.RouteHandler, _ request: HTTPRequest, _ exchange: Exchange) {
+        switch handler {
+        case .sync(let handler):
+            complete(Router.run(handler, request, logger: loop.server.logger), exchange)
+        case .async(let handler):
             inFlight = exchange
             timeouts.requestDispatched()
             let token = exchange.sequence
             let responder = HTTPResponder { [weak self, loop] response in
                 loop.execute { self?.asyncResponseArrived(response, sequence: token) }
             }
-            handler(routed, responder)
+            handler(request, responder)
         }
     }
 
@@ -191,6 +315,9 @@ final class HTTPConnection {
 
     /// Queues the response for `exchange` and reports it.
     private func complete(_ response: HTTPResponse, _ exchange: Exchange) {
+        bodyReservation?.release()
+        bodyReservation = nil
+        timeouts.responseQueued()
         let keepAlive = exchange.keepAlive && !closeAfterResponse && !loop.isDraining && !response.requestsClose
             && !peerClosedInput
         if !keepAlive { closeAfterResponse = true }
@@ -206,6 +333,10 @@ final class HTTPConnection {
 
     private func answerParseError(_ error: HTTPParseError) {
         closeAfterResponse = true
+        admitted = nil
+        bodyReservation?.release()
+        bodyReservation = nil
+        timeouts.responseQueued()
         let response = HTTPResponse.problem(status: error.status, detail: error.detail)
         response.serialize(into: &output, keepAlive: false, version: .http1_1, omitBody: false,
                            date: loop.date.current(), serverName: loop.server.configuration.serverName)
@@ -242,6 +373,7 @@ final class HTTPConnection {
             return false
         }
         writeBlocked = false
+        timeouts.outputDrained()
         if output.capacity > 1 << 20 {
             output = []
         } else {
@@ -310,6 +442,10 @@ final class HTTPConnection {
         case .respondRequestTimeoutAndClose:
             loop.server.logger.debug("request timed out", metadata: ["remote": "\(remoteAddress)"])
             closeAfterResponse = true
+            admitted = nil
+            bodyReservation?.release()
+            bodyReservation = nil
+            timeouts.responseQueued()
             let response = HTTPResponse.problem(status: 408, detail: "The request was not received in time.")
             response.serialize(into: &output, keepAlive: false, version: .http1_1, omitBody: false,
                                date: loop.date.current(), serverName: loop.server.configuration.serverName)
@@ -330,6 +466,12 @@ final class HTTPConnection {
         guard !isClosed else { return }
         isClosed = true
         inFlight = nil
+        admitted = nil
+        bodyReservation?.release()
+        bodyReservation = nil
+        output = []
+        outputOffset = 0
+        parser = HTTPRequestParser(limits: parser.limits)
         loop.remove(self)
         Glibc.close(fd)
         loop.server.releaseConnection()

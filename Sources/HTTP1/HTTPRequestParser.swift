@@ -8,10 +8,23 @@ import Darwin
 public enum HTTPParseResult: Sendable {
     /// The next request is incomplete; append more bytes.
     case needMore
+    /// Only from a parser made with `decidesBodies`: the head of a request that declares a
+    /// body, before a byte of that body is buffered. Call `acceptBody(limit:)` to read it; a
+    /// caller that refuses it stops reading this stream (the body's bytes would otherwise be
+    /// taken for the next request).
+    case head(HTTPRequest, body: HTTPBodyFraming)
     /// A complete request, body included; its bytes are consumed.
     case request(HTTPRequest)
     /// The stream is malformed; every later call returns the same error.
     case error(HTTPParseError)
+}
+
+/// How a request's body is delimited, as its head declares it (RFC 9112 §6.3).
+public enum HTTPBodyFraming: Sendable, Equatable {
+    /// `Content-Length: n`, n > 0.
+    case length(Int)
+    /// `Transfer-Encoding: chunked`: the size is known only at the last chunk.
+    case chunked
 }
 
 /// An incremental, strict HTTP/1.1 request parser (RFC 9112) over bytes, with no I/O.
@@ -23,6 +36,9 @@ public enum HTTPParseResult: Sendable {
 public struct HTTPRequestParser: Sendable {
     /// The limits enforced on each request.
     public var limits: HTTPLimits
+    /// Whether a head that declares a body stops at `.head` for the caller to decide (route,
+    /// authorize, reserve memory) before any of the body is buffered.
+    public let decidesBodies: Bool
 
     /// Received bytes; everything before `start` is consumed. All scan positions below are
     /// relative to `start`, so compacting the buffer never invalidates them.
@@ -32,8 +48,13 @@ public struct HTTPRequestParser: Sendable {
     private var head = HeadScan()
     /// The request whose head is parsed while its body is still arriving.
     private var pending: HTTPRequest?
-    /// Decoded chunked body so far.
-    private var chunkedBody: [UInt8] = []
+    /// The body of the current request so far (chunked framing removed); fixed-length bodies
+    /// are moved here as they arrive, into capacity reserved once for their declared length.
+    private var body: [UInt8] = []
+    /// The largest body the current request may have (the route's limit once accepted).
+    private var bodyLimit: Int
+    /// The head that stopped at `.head`, with whether it asked for `100 Continue`.
+    private var awaiting: (framing: HTTPBodyFraming, expectsContinue: Bool)?
     private var chunk = ChunkScan()
     private var continueRequested = false
 
@@ -89,8 +110,41 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// A parser at the start of a stream.
-    public init(limits: HTTPLimits = HTTPLimits()) {
+    public init(limits: HTTPLimits = HTTPLimits(), decidesBodies: Bool = false) {
         self.limits = limits
+        self.decidesBodies = decidesBodies
+        bodyLimit = limits.maxBodyBytes
+    }
+
+    /// Reads the body of the request last returned as `.head`, refusing (413) a body that
+    /// grows past `limit` bytes (the server-wide `limits.maxBodyBytes` still applies).
+    public mutating func acceptBody(limit: Int) {
+        guard let awaited = awaiting else {
+            preconditionFailure("acceptBody(limit:) without a head awaiting its body")
+        }
+        awaiting = nil
+        bodyLimit = min(limit, limits.maxBodyBytes)
+        continueRequested = awaited.expectsContinue
+        switch awaited.framing {
+        case .length(let length):
+            guard length <= bodyLimit else {
+                phase = .failed(.bodyTooLarge)
+                return
+            }
+            body.reserveCapacity(length)
+            phase = .fixedBody(length: length)
+        case .chunked:
+            phase = .chunked
+        }
+    }
+
+    /// Body bytes of the current request held so far.
+    public var bufferedBodyBytes: Int { body.count }
+
+    /// Whether the current request's body is chunked and still arriving.
+    public var isReadingChunkedBody: Bool {
+        if case .chunked = phase { return true }
+        return false
     }
 
     /// Adds received bytes.
@@ -109,7 +163,7 @@ public struct HTTPRequestParser: Sendable {
     /// idle and may be closed at once during shutdown).
     public var hasPartialRequest: Bool {
         switch phase {
-        case .head: return start < buffer.count
+        case .head: return start < buffer.count || awaiting != nil
         case .fixedBody, .chunked: return true
         case .failed: return false
         }
@@ -119,7 +173,8 @@ public struct HTTPRequestParser: Sendable {
     public var isReadingBody: Bool {
         switch phase {
         case .fixedBody, .chunked: return true
-        case .head, .failed: return false
+        case .head: return awaiting != nil
+        case .failed: return false
         }
     }
 
@@ -137,6 +192,7 @@ public struct HTTPRequestParser: Sendable {
         case .failed(let error):
             return .error(error)
         case .head:
+            if awaiting != nil { return .needMore }
             result = parseHead()
         case .fixedBody(let length):
             result = parseFixedBody(length: length)
@@ -144,7 +200,7 @@ public struct HTTPRequestParser: Sendable {
             result = parseChunked()
         }
         switch result {
-        case .needMore:
+        case .needMore, .head:
             break
         case .request:
             continueRequested = false
@@ -293,22 +349,20 @@ public struct HTTPRequestParser: Sendable {
 
         start += headLength
         head.reset()
-        if isChunked {
-            pending = request
-            chunk = ChunkScan()
-            chunkedBody = []
-            phase = .chunked
-            continueRequested = expectsContinue
-            return parseChunked()
-        }
         let length = framing.contentLength ?? 0
-        if length == 0 {
+        if !isChunked && length == 0 {
             return .request(request)
         }
         pending = request
-        phase = .fixedBody(length: length)
-        continueRequested = expectsContinue
-        return parseFixedBody(length: length)
+        chunk = ChunkScan()
+        body = []
+        let bodyFraming = isChunked ? HTTPBodyFraming.chunked : .length(length)
+        awaiting = (bodyFraming, expectsContinue)
+        if decidesBodies {
+            return .head(request, body: bodyFraming)
+        }
+        acceptBody(limit: limits.maxBodyBytes)
+        return isChunked ? parseChunked() : parseFixedBody(length: length)
     }
 
     /// Records what a header line says about framing, comparing names without allocating.
@@ -364,12 +418,17 @@ public struct HTTPRequestParser: Sendable {
 
     // MARK: - Bodies
 
+    /// Moves what has arrived of the body out of the read buffer, so the body is held once,
+    /// in the capacity reserved for it, and the read buffer stays small.
     private mutating func parseFixedBody(length: Int) -> HTTPParseResult {
-        guard buffer.count - start >= length else { return .needMore }
+        let count = min(length - body.count, buffer.count - start)
+        body.append(contentsOf: buffer[start..<(start + count)])
+        start += count
+        guard body.count == length else { return .needMore }
         var request = pending!
         pending = nil
-        request.body = Array(buffer[start..<(start + length)])
-        start += length
+        request.body = body
+        body = []
         phase = .head
         return .request(request)
     }
@@ -389,7 +448,7 @@ public struct HTTPRequestParser: Sendable {
                     guard lf > start, base[lf - 1] == ASCII.cr else { return .error(.bareLineFeed) }
                     let line = UnsafeBufferPointer(rebasing: base[start..<(lf - 1)])
                     let size: Int
-                    switch ChunkSizeLine.parse(line, maxSize: limits.maxBodyBytes - chunkedBody.count) {
+                    switch ChunkSizeLine.parse(line, maxSize: bodyLimit - body.count) {
                     case .success(let value): size = value
                     case .failure(let error): return .error(error)
                     }
@@ -398,7 +457,7 @@ public struct HTTPRequestParser: Sendable {
                     chunk.phase = size == 0 ? .trailer : .data(remaining: size)
                 case .data(let remaining):
                     let count = min(remaining, end - start)
-                    chunkedBody.append(contentsOf: UnsafeBufferPointer(rebasing: base[start..<(start + count)]))
+                    body.append(contentsOf: UnsafeBufferPointer(rebasing: base[start..<(start + count)]))
                     start += count
                     if count < remaining {
                         chunk.phase = .data(remaining: remaining - count)
@@ -424,8 +483,8 @@ public struct HTTPRequestParser: Sendable {
                         start = lf + 1
                         var request = pending!
                         pending = nil
-                        request.body = chunkedBody
-                        chunkedBody = []
+                        request.body = body
+                        body = []
                         phase = .head
                         return .request(request)
                     }

@@ -10,6 +10,10 @@ public final class Router: @unchecked Sendable {
     public typealias Handler = (HTTPRequest) throws -> HTTPResponse
     /// A handler that answers later through its `HTTPResponder`, from any thread.
     public typealias AsyncHandler = (HTTPRequest, HTTPResponder) -> Void
+    /// A check on the request head, run before `100 Continue` is sent and before a byte of the
+    /// body is read: it returns the refusal to answer with (401, 403, ...), or nil to go on.
+    /// It runs on an event-loop thread and sees the head only (`body` is empty).
+    public typealias Admission = (HTTPRequest) -> HTTPResponse?
 
     enum RouteHandler {
         case sync(Handler)
@@ -26,6 +30,9 @@ public final class Router: @unchecked Sendable {
         var template: String
         var segments: [Segment]
         var requiresBody: Bool
+        /// The largest body this route reads; 0 for routes that take none.
+        var maxBodyBytes: Int
+        var admission: Admission?
         var handler: RouteHandler
     }
 
@@ -42,14 +49,24 @@ public final class Router: @unchecked Sendable {
     /// Transfer-Encoding) is answered 411 before the handler runs: RFC 9112 §6.3 reads such a
     /// request as having an empty body, which for these routes is a client mistake worth
     /// naming, not an empty input.
-    public func add(method: String, path: String, requiresBody: Bool = false, _ handler: @escaping Handler) {
-        insert(method: method, path: path, requiresBody: requiresBody, handler: .sync(handler))
+    ///
+    /// `maxBodyBytes` is the largest body the route reads; the server checks it on the head,
+    /// so a larger declared body is answered 413 before any of it is buffered. Left nil, a
+    /// route that requires a body takes up to the server-wide limit and any other route takes
+    /// none (a body sent to it is refused, not read). `admission` runs on the head; see
+    /// `Admission`.
+    public func add(method: String, path: String, requiresBody: Bool = false, maxBodyBytes: Int? = nil,
+                    admission: Admission? = nil, _ handler: @escaping Handler) {
+        insert(method: method, path: path, requiresBody: requiresBody, maxBodyBytes: maxBodyBytes,
+               admission: admission, handler: .sync(handler))
     }
 
     /// Registers an asynchronous handler for `method` on the path template `path`; see the
-    /// synchronous overload for `requiresBody`.
-    public func add(method: String, path: String, requiresBody: Bool = false, _ handler: @escaping AsyncHandler) {
-        insert(method: method, path: path, requiresBody: requiresBody, handler: .async(handler))
+    /// synchronous overload for `requiresBody`, `maxBodyBytes` and `admission`.
+    public func add(method: String, path: String, requiresBody: Bool = false, maxBodyBytes: Int? = nil,
+                    admission: Admission? = nil, _ handler: @escaping AsyncHandler) {
+        insert(method: method, path: path, requiresBody: requiresBody, maxBodyBytes: maxBodyBytes,
+               admission: admission, handler: .async(handler))
     }
 
     /// The registered (method, template) pairs in registration order.
@@ -57,11 +74,14 @@ public final class Router: @unchecked Sendable {
         routes.map { ($0.method, $0.template) }
     }
 
-    private func insert(method: String, path: String, requiresBody: Bool, handler: RouteHandler) {
+    private func insert(method: String, path: String, requiresBody: Bool, maxBodyBytes: Int?,
+                        admission: Admission?, handler: RouteHandler) {
         let segments = Self.templateSegments(path)
         precondition(!routes.contains { $0.method == method && $0.segments == segments },
                      "route \(method) \(path) registered twice")
+        precondition((maxBodyBytes ?? 0) >= 0, "route \(method) \(path) has a negative body limit")
         let route = Route(method: method, template: path, segments: segments, requiresBody: requiresBody,
+                          maxBodyBytes: maxBodyBytes ?? (requiresBody ? Int.max : 0), admission: admission,
                           handler: handler)
         routes.append(route)
         if !segments.contains(where: { if case .parameter = $0 { return true } else { return false } }) {
@@ -84,8 +104,9 @@ public final class Router: @unchecked Sendable {
 
     /// What the server should do with a request.
     enum Resolution {
-        /// Run `handler` with `request` (path parameters filled in).
-        case handler(RouteHandler, request: HTTPRequest, routeName: String)
+        /// Run `handler` with `request` (path parameters filled in); the route reads bodies of
+        /// at most `maxBodyBytes`.
+        case handler(RouteHandler, request: HTTPRequest, routeName: String, maxBodyBytes: Int)
         /// Answer with a fixed response (404, 405, automatic OPTIONS).
         case response(HTTPResponse, routeName: String?)
     }
@@ -150,13 +171,16 @@ public final class Router: @unchecked Sendable {
     }
 
     private static func dispatch(_ route: Route, _ request: HTTPRequest) -> Resolution {
+        if let admission = route.admission, let refusal = admission(request) {
+            return .response(refusal, routeName: route.template)
+        }
         if route.requiresBody && !request.declaresBody {
             return .response(.problem(status: 411,
                                       detail: "\(request.method) \(route.template) needs a body: send it with "
                                           + "Content-Length (or Transfer-Encoding: chunked)."),
                              routeName: route.template)
         }
-        return .handler(route.handler, request: request, routeName: route.template)
+        return .handler(route.handler, request: request, routeName: route.template, maxBodyBytes: route.maxBodyBytes)
     }
 
     /// Runs a synchronous handler, turning thrown errors into problem responses: an
@@ -184,9 +208,9 @@ public final class Router: @unchecked Sendable {
         switch resolve(request) {
         case .response(let response, let routeName):
             completion(response, routeName)
-        case .handler(.sync(let handler), let routed, let routeName):
+        case .handler(.sync(let handler), let routed, let routeName, _):
             completion(Self.run(handler, routed, logger: logger), routeName)
-        case .handler(.async(let handler), let routed, let routeName):
+        case .handler(.async(let handler), let routed, let routeName, _):
             handler(routed, HTTPResponder { completion($0, routeName) })
         }
     }

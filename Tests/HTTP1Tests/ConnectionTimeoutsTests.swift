@@ -79,6 +79,55 @@ struct ConnectionTimeoutsTests {
         #expect(timeouts.check(now: 19) == .close)
     }
 
+    /// The write deadline keeps running when a pipelined request is dispatched while the
+    /// connection is write-blocked (issue 11: it used to be switched off, so a client that
+    /// pipelines and never reads kept its connection and its output forever).
+    @Test func dispatchWhileWriteBlockedKeepsTheWriteDeadline() {
+        var timeouts = ConnectionTimeouts(durations: Self.durations, now: 0)
+        timeouts.responseQueued()
+        timeouts.writeStalled(now: 10)
+        timeouts.requestDispatched()
+        #expect(timeouts.phase == .processing)
+        #expect(timeouts.deadline == 15)
+        #expect(timeouts.check(now: 14) == .doNothing)
+        #expect(timeouts.check(now: 15) == .close)
+    }
+
+    /// The write deadline also outlives a body being read and a head arriving: whatever the
+    /// phase, stalled output closes the connection at the write timeout.
+    @Test func writeDeadlineRunsInEveryPhase() {
+        var timeouts = ConnectionTimeouts(durations: Self.durations, now: 0)
+        timeouts.writeStalled(now: 1)
+        timeouts.bytesReceived(now: 2, readingBody: true)
+        #expect(timeouts.phase == .readingBody)
+        #expect(timeouts.deadline == 6)
+        #expect(timeouts.check(now: 6) == .close)
+    }
+
+    /// Output drained while a handler works ends the write deadline and leaves no other: the
+    /// handler's time is bounded by the shutdown deadline alone.
+    @Test func drainedOutputEndsTheWriteDeadline() {
+        var timeouts = ConnectionTimeouts(durations: Self.durations, now: 0)
+        timeouts.writeStalled(now: 1)
+        timeouts.requestDispatched()
+        timeouts.outputDrained()
+        #expect(timeouts.deadline == nil)
+        #expect(timeouts.check(now: 1_000) == .doNothing)
+    }
+
+    /// A queued response ends the request's head and body deadlines: a slow client reading a
+    /// large answer is bounded by the write timeout, not sent a 408 for a request it finished.
+    @Test func queuedResponseEndsTheRequestDeadlines() {
+        var timeouts = ConnectionTimeouts(durations: Self.durations, now: 0)
+        timeouts.bytesReceived(now: 1, readingBody: true)
+        timeouts.responseQueued()
+        #expect(timeouts.phase == .writing)
+        #expect(timeouts.deadline == nil)
+        timeouts.writeStalled(now: 30)
+        #expect(timeouts.check(now: 34) == .doNothing)
+        #expect(timeouts.check(now: 35) == .close)
+    }
+
     /// Lingering after the final response ends at its own short deadline.
     @Test func lingeringClose() {
         var timeouts = ConnectionTimeouts(durations: Self.durations, now: 0)

@@ -226,6 +226,67 @@ struct HTTPRequestParserTableTests {
         #expect(outcome.error == testCase.error)
     }
 
+    /// A parser that stops at each head for the server's decision, with every body accepted,
+    /// gives exactly what the plain parser gives, for valid and malformed input alike.
+    @Test(arguments: [Feeding.allAtOnce, .byteByByte])
+    func decidingBodiesChangesNothingWhenAccepted(_ feeding: Feeding) {
+        for testCase in validCases {
+            #expect(parse(testCase.raw, feeding: feeding, decidingBodies: true) == parse(testCase.raw, feeding: feeding))
+        }
+        for testCase in malformedCases {
+            #expect(parse(testCase.raw, limits: testCase.limits, feeding: feeding, decidingBodies: true)
+                    == parse(testCase.raw, limits: testCase.limits, feeding: feeding))
+        }
+    }
+
+    /// The head of a request with a body comes out before any of the body is held, and
+    /// nothing more is parsed until the body is accepted.
+    @Test func headStopsBeforeTheBody() {
+        var parser = HTTPRequestParser(limits: testLimits, decidesBodies: true)
+        parser.append(Array("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello".utf8))
+        guard case .head(let head, let framing) = parser.next() else {
+            Issue.record("expected the head first")
+            return
+        }
+        #expect(head.path == "/p" && head.body.isEmpty && framing == .length(5))
+        #expect(parser.bufferedBodyBytes == 0)
+        #expect(parser.next().isNeedMore)
+        let continueBeforeDecision = parser.takeContinueRequest()
+        #expect(!continueBeforeDecision)
+        parser.acceptBody(limit: 5)
+        guard case .request(let request) = parser.next() else {
+            Issue.record("expected the request once its body is accepted")
+            return
+        }
+        #expect(request.body == Array("hello".utf8))
+    }
+
+    /// `acceptBody(limit:)` narrows the body limit for this request: a declared length over it
+    /// and a chunked body growing past it both fail with 413.
+    @Test func acceptedLimitBoundsTheBody() {
+        var fixed = HTTPRequestParser(limits: testLimits, decidesBodies: true)
+        fixed.append(Array("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n".utf8))
+        guard case .head = fixed.next() else {
+            Issue.record("expected a head")
+            return
+        }
+        fixed.acceptBody(limit: 10)
+        #expect(fixed.next().errorValue == .bodyTooLarge)
+
+        var chunked = HTTPRequestParser(limits: testLimits, decidesBodies: true)
+        chunked.append(Array("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n".utf8))
+        guard case .head(_, let framing) = chunked.next() else {
+            Issue.record("expected a head")
+            return
+        }
+        #expect(framing == .chunked)
+        chunked.acceptBody(limit: 10)
+        #expect(chunked.next().isNeedMore)
+        #expect(chunked.bufferedBodyBytes == 8)
+        chunked.append(Array("3\r\nabc\r\n".utf8))
+        #expect(chunked.next().errorValue == .bodyTooLarge)
+    }
+
     /// After an error the parser is poisoned: more bytes never produce a request.
     @Test func errorIsSticky() {
         var parser = HTTPRequestParser(limits: testLimits)

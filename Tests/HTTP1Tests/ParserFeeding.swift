@@ -66,9 +66,11 @@ enum Feeding: CaseIterable, CustomStringConvertible {
 }
 
 /// Feeds `bytes` to a fresh parser in slices of `sliceLength` (or all at once), draining
-/// every complete request after each slice, and stops at the first error.
-func parse(_ bytes: [UInt8], limits: HTTPLimits = testLimits, sliceLength: Int? = nil) -> ParseOutcome {
-    var parser = HTTPRequestParser(limits: limits)
+/// every complete request after each slice, and stops at the first error. With
+/// `decidingBodies`, every head that stops for a decision has its body accepted at once.
+func parse(_ bytes: [UInt8], limits: HTTPLimits = testLimits, sliceLength: Int? = nil,
+           decidingBodies: Bool = false) -> ParseOutcome {
+    var parser = HTTPRequestParser(limits: limits, decidesBodies: decidingBodies)
     var outcome = ParseOutcome()
     var offset = 0
     let step = sliceLength ?? max(bytes.count, 1)
@@ -81,6 +83,8 @@ func parse(_ bytes: [UInt8], limits: HTTPLimits = testLimits, sliceLength: Int? 
             case .needMore:
                 if parser.takeContinueRequest() { outcome.continueRequests += 1 }
                 break drain
+            case .head:
+                parser.acceptBody(limit: .max)
             case .request(let request):
                 outcome.requests.append(RequestSummary(request))
             case .error(let error):
@@ -92,8 +96,9 @@ func parse(_ bytes: [UInt8], limits: HTTPLimits = testLimits, sliceLength: Int? 
     return outcome
 }
 
-func parse(_ text: String, limits: HTTPLimits = testLimits, feeding: Feeding = .allAtOnce) -> ParseOutcome {
-    parse(Array(text.utf8), limits: limits, sliceLength: feeding.sliceLength)
+func parse(_ text: String, limits: HTTPLimits = testLimits, feeding: Feeding = .allAtOnce,
+           decidingBodies: Bool = false) -> ParseOutcome {
+    parse(Array(text.utf8), limits: limits, sliceLength: feeding.sliceLength, decidingBodies: decidingBodies)
 }
 
 /// Small limits so the limit cases stay short.

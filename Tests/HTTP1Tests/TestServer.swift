@@ -43,9 +43,20 @@ final class StartedCounter: @unchecked Sendable {
 func makeTestRouter(slowStarted: StartedCounter = StartedCounter()) -> Router {
     let router = Router()
     router.add(method: "GET", path: "/healthz") { _ in .text(200, "ok\n") }
-    router.add(method: "POST", path: "/echo") { request in
+    router.add(method: "POST", path: "/echo", maxBodyBytes: 1 << 20) { request in
         HTTPResponse(status: 200, headers: ["Content-Type": "application/octet-stream"], body: request.body)
     }
+    router.add(method: "POST", path: "/big-upload", maxBodyBytes: 4 << 20) { request in
+        .text(200, "uploaded \(request.body.count)")
+    }
+    // Admission as the service's admin routes use it: decided on the head, before the body.
+    let admission: Router.Admission = { request in
+        request.headers["authorization"] == "yes" ? nil : .problem(status: 401, detail: "Say yes.")
+    }
+    router.add(method: "POST", path: "/admin", maxBodyBytes: 1 << 20, admission: admission) { request in
+        .text(200, "admitted \(request.body.count)")
+    }
+    router.add(method: "DELETE", path: "/admin", admission: admission) { _ in .text(200, "deleted") }
     router.add(method: "GET", path: "/items/{id}") { request in
         .text(200, "item \(request.pathParameters["id"] ?? "?") from \(request.isLoopback ? "loopback" : "elsewhere")")
     }

@@ -55,11 +55,16 @@ public final class RawHTTPClient {
     private var buffer: [UInt8] = []
 
     /// Connects to `host` (IPv4 or IPv6 literal) on `port`; every read gives up after
-    /// `readTimeout` seconds so that no test can hang.
-    public init(port: Int, host: String = "127.0.0.1", readTimeout: Double = 20) throws {
+    /// `readTimeout` seconds so that no test can hang. `receiveBufferBytes` shrinks the
+    /// socket's receive buffer (set before connecting, so the advertised window stays small):
+    /// a client that never reads then stalls the server's writes at once.
+    public init(port: Int, host: String = "127.0.0.1", readTimeout: Double = 20, receiveBufferBytes: Int32? = nil) throws {
         self.port = port
         let isIPv6 = host.contains(":")
         fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var receiveBufferBytes {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBufferBytes, socklen_t(MemoryLayout<Int32>.size))
+        }
         var timeout = timeval(tv_sec: Int(readTimeout), tv_usec: Int((readTimeout - readTimeout.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var noDelay: Int32 = 1
