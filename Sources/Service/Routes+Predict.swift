@@ -18,7 +18,8 @@ struct PredictRoutes {
     private static let decodeQueue = DispatchQueue(label: "predict.decode", qos: .userInitiated, attributes: .concurrent)
 
     func register(on router: Router) {
-        router.add(method: "POST", path: "/predict", requiresBody: true) { (request: HTTPRequest, responder: HTTPResponder) in
+        router.add(method: "POST", path: "/predict", requiresBody: true, maxBodyBytes: configuration.maxPredictBodyBytes) {
+            (request: HTTPRequest, responder: HTTPResponder) in
             // While draining, requests already on their way in are still answered: the server
             // has stopped accepting connections, and readiness tells balancers to go elsewhere.
             guard readiness.current != .starting else {

@@ -67,7 +67,8 @@ public final class ServiceApp: @unchecked Sendable {
         JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: configuration.adminToken),
                   trainingUnavailable: configuration.mnistDirectory == nil
                     ? "this server has no training data: start it with --mnist-dir (or MNIST_DIR) pointing to the MNIST files"
-                    : nil)
+                    : nil,
+                  maxTrainBodyBytes: configuration.maxTrainBodyBytes)
             .register(on: router)
         WebRoutes().register(on: router)
 

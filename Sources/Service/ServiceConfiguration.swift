@@ -19,6 +19,16 @@ public struct ServiceConfiguration: Sendable {
     public var batching = InferenceBatcher.Settings()
     /// Images one `/predict` request may carry.
     public var maxImagesPerRequest = 256
+    /// The largest `POST /predict` body read; larger declared bodies get 413 before any byte
+    /// is buffered.
+    public var maxPredictBodyBytes = ServiceConfiguration.defaultMaxPredictBodyBytes
+    /// The largest `POST /train` body read.
+    public var maxTrainBodyBytes = ServiceConfiguration.defaultMaxTrainBodyBytes
+    /// 256 images of about 24 KiB each as base64 JSON: a batch at the image limit of
+    /// reasonably sized PNGs (a 28x28 digit is under 1 KiB, a 280x280 canvas drawing ~10 KiB).
+    public static let defaultMaxPredictBodyBytes = 8 << 20
+    /// A JSON training request is a few hundred bytes; a layer list a few KiB.
+    public static let defaultMaxTrainBodyBytes = 64 << 10
     public var decodeLimits = DecodeLimits.default
     /// One event loop per CPU of the process's budget (its cgroup quota, not the machine's cores).
     public var http = HTTPServerConfiguration(eventLoopCount: ThreadPool.availableCores)
@@ -84,6 +94,8 @@ public struct ServiceConfiguration: Sendable {
             throw fail("--max-queue-delay-us must be in 0...1000000")
         }
         guard maxImagesPerRequest >= 1 else { throw fail("--max-images-per-request must be at least 1") }
+        guard maxPredictBodyBytes >= 1 else { throw fail("--max-predict-body-bytes must be at least 1") }
+        guard maxTrainBodyBytes >= 1 else { throw fail("--max-train-body-bytes must be at least 1") }
         guard trainingThreads >= 1 else { throw fail("--training-threads must be at least 1") }
     }
 }

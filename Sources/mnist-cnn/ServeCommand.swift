@@ -32,6 +32,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most images in one /predict request [MNIST_CNN_MAX_IMAGES_PER_REQUEST] (default 256).")
     var maxImagesPerRequest: Int?
     @Option(help: "Largest request body in bytes [MNIST_CNN_MAX_BODY_BYTES] (default 16777216).") var maxBodyBytes: Int?
+    @Option(help: "Largest POST /predict body in bytes [MNIST_CNN_MAX_PREDICT_BODY_BYTES] (default 8388608).")
+    var maxPredictBodyBytes: Int?
+    @Option(help: "Largest POST /train body in bytes [MNIST_CNN_MAX_TRAIN_BODY_BYTES] (default 65536).")
+    var maxTrainBodyBytes: Int?
     @Option(help: "Most open connections [MNIST_CNN_MAX_CONNECTIONS] (default 10000).") var maxConnections: Int?
     @Option(help: "Seconds a client has to send its headers [MNIST_CNN_HEADER_TIMEOUT] (default 10).") var headerTimeout: Double?
     @Option(help: "Seconds an idle keep-alive connection stays open [MNIST_CNN_IDLE_TIMEOUT] (default 60).") var idleTimeout: Double?
@@ -57,6 +61,10 @@ struct ServeCommand: ParsableCommand {
             settings.maxImagesPerRequest = try Setting.resolve(
                 maxImagesPerRequest, "MNIST_CNN_MAX_IMAGES_PER_REQUEST", settings.maxImagesPerRequest)
             settings.http.limits.maxBodyBytes = try Setting.resolve(maxBodyBytes, "MNIST_CNN_MAX_BODY_BYTES", 16 << 20)
+            settings.maxPredictBodyBytes = try Setting.resolve(
+                maxPredictBodyBytes, "MNIST_CNN_MAX_PREDICT_BODY_BYTES", settings.maxPredictBodyBytes)
+            settings.maxTrainBodyBytes = try Setting.resolve(
+                maxTrainBodyBytes, "MNIST_CNN_MAX_TRAIN_BODY_BYTES", settings.maxTrainBodyBytes)
             settings.http.maxConnections = try Setting.resolve(maxConnections, "MNIST_CNN_MAX_CONNECTIONS", settings.http.maxConnections)
             settings.http.timeouts.headerRead = .seconds(try Setting.resolve(headerTimeout, "MNIST_CNN_HEADER_TIMEOUT", 10.0))
             settings.http.timeouts.idle = .seconds(try Setting.resolve(idleTimeout, "MNIST_CNN_IDLE_TIMEOUT", 60.0))

@@ -102,6 +102,10 @@ struct ConfigurationTests {
         #expect(delay.contains("--max-queue-delay-us"))
         let images = try #require(try Self.startupError { configuration, _ in configuration.maxImagesPerRequest = 0 })
         #expect(images.contains("--max-images-per-request"))
+        let predictBody = try #require(try Self.startupError { configuration, _ in configuration.maxPredictBodyBytes = 0 })
+        #expect(predictBody.contains("--max-predict-body-bytes"))
+        let trainBody = try #require(try Self.startupError { configuration, _ in configuration.maxTrainBodyBytes = 0 })
+        #expect(trainBody.contains("--max-train-body-bytes"))
     }
 
     /// A valid configuration starts (so the failures above come from the settings changed).

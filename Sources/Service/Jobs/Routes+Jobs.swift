@@ -5,9 +5,11 @@ import Training
 /// `/train` and `/models`: training jobs and the model registry over HTTP.
 ///
 /// Reads (`GET`) answer at once on the server's thread. Admin operations (`POST /train`,
-/// `DELETE /train/{id}`, `POST /models/{id}/activate`) check `AdminAuthorization` first,
-/// then run on one serial queue of their own, because they fsync files and activation loads
-/// a model: slow work that must not hold an event-loop thread.
+/// `DELETE /train/{id}`, `POST /models/{id}/activate`) check `AdminAuthorization` on the
+/// request head, as the route's admission (so an unauthorized client gets its 401 without
+/// `100 Continue` and without its body being read), then run on one serial queue of their
+/// own, because they fsync files and activation loads a model: slow work that must not hold
+/// an event-loop thread.
 public struct JobRoutes {
     public let queue: TrainingQueue
     public let registry: ModelRegistry
@@ -16,6 +18,8 @@ public struct JobRoutes {
     public let defaults: TrainingConfiguration
     /// Why `POST /train` cannot run jobs (no training data configured); nil when it can.
     public let trainingUnavailable: String?
+    /// The largest `POST /train` body read (a JSON training request is a few hundred bytes).
+    public let maxTrainBodyBytes: Int
     private let adminQueue = DispatchQueue(label: "mnist-cnn.admin")
 
     /// The default and the bounds of `GET /train?limit=`.
@@ -24,7 +28,8 @@ public struct JobRoutes {
 
     public init(queue: TrainingQueue, registry: ModelRegistry, authorization: AdminAuthorization,
                 defaults: TrainingConfiguration = TrainingRequest.serviceDefaults,
-                trainingUnavailable: String? = nil) {
+                trainingUnavailable: String? = nil, maxTrainBodyBytes: Int = ServiceConfiguration.defaultMaxTrainBodyBytes) {
+        self.maxTrainBodyBytes = maxTrainBodyBytes
         self.queue = queue
         self.registry = registry
         self.authorization = authorization
@@ -42,13 +47,15 @@ public struct JobRoutes {
     }
 
     public func register(on router: Router) {
-        router.add(method: "POST", path: "/train", requiresBody: true, admin(submit))
+        let admission = adminAdmission
+        router.add(method: "POST", path: "/train", requiresBody: true, maxBodyBytes: maxTrainBodyBytes,
+                   admission: admission, admin(submit))
         router.add(method: "GET", path: "/train", mapped(list))
         router.add(method: "GET", path: "/train/{id}", mapped(show))
-        router.add(method: "DELETE", path: "/train/{id}", admin(cancel))
+        router.add(method: "DELETE", path: "/train/{id}", admission: admission, admin(cancel))
         router.add(method: "GET", path: "/models", mapped(models))
         router.add(method: "GET", path: "/models/{id}", mapped(model))
-        router.add(method: "POST", path: "/models/{id}/activate", admin(activate))
+        router.add(method: "POST", path: "/models/{id}/activate", admission: admission, admin(activate))
     }
 
     // MARK: - Handlers
@@ -108,16 +115,23 @@ public struct JobRoutes {
 
     // MARK: - Plumbing
 
-    /// Checks admin rights, then runs `handler` on the admin queue and answers from there.
-    private func admin(_ handler: @escaping Router.Handler) -> Router.AsyncHandler {
-        let authorization = self.authorization, adminQueue = self.adminQueue
-        return { request, responder in
+    /// The admin check as a route admission: the 401/403 problem, or nil when allowed.
+    private var adminAdmission: Router.Admission {
+        let authorization = self.authorization
+        return { request in
             do {
                 try authorization.authorize(request)
+                return nil
             } catch {
-                responder.send(Self.response(for: error))
-                return
+                return Self.response(for: error)
             }
+        }
+    }
+
+    /// Runs `handler` on the admin queue and answers from there (admission already passed).
+    private func admin(_ handler: @escaping Router.Handler) -> Router.AsyncHandler {
+        let adminQueue = self.adminQueue
+        return { request, responder in
             adminQueue.async { responder.send(Self.run(handler, request)) }
         }
     }
