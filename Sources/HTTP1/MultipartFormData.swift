@@ -24,6 +24,9 @@ public enum MultipartError: Error, Sendable, Equatable {
     case malformedPartHeaders
     /// More parts than the caller allows.
     case tooManyParts
+    /// A part's header section is longer than the caller allows (an 8 MiB body of one-byte
+    /// header lines would otherwise become a million header fields).
+    case partHeadersTooLarge
 }
 
 /// `multipart/form-data` (RFC 7578) split along RFC 2046 §5.1.1 boundaries.
@@ -31,8 +34,11 @@ public enum MultipartFormData {
     /// Splits `body` into parts.
     ///
     /// The preamble and epilogue are ignored. Each delimiter must start a line; transport
-    /// padding (spaces and tabs) after it is allowed.
-    public static func parse(body: [UInt8], boundary: String, maxParts: Int = 1000) throws -> [MultipartPart] {
+    /// padding (spaces and tabs) after it is allowed. At most `maxParts` parts, each with a
+    /// header section (its lines and their CRLFs, up to the blank line) of at most
+    /// `maxPartHeaderBytes`.
+    public static func parse(body: [UInt8], boundary: String, maxParts: Int = 1000,
+                             maxPartHeaderBytes: Int = 8192) throws -> [MultipartPart] {
         let boundaryBytes = Array(boundary.utf8)
         guard (1...70).contains(boundaryBytes.count),
               boundaryBytes.allSatisfy(isBoundaryChar),
@@ -66,7 +72,7 @@ public enum MultipartFormData {
             position += 2
             guard parts.count < maxParts else { throw MultipartError.tooManyParts }
 
-            let (headers, bodyStart) = try parseHeaders(body, from: position)
+            let (headers, bodyStart) = try parseHeaders(body, from: position, maxBytes: maxPartHeaderBytes)
             guard let next = find(delimiter, in: body, from: bodyStart) else {
                 throw MultipartError.missingClosingBoundary
             }
@@ -87,14 +93,18 @@ public enum MultipartFormData {
         }
     }
 
-    /// Header lines up to the blank line; returns them and where the part body starts.
-    private static func parseHeaders(_ body: [UInt8], from start: Int) throws -> (HTTPHeaders, Int) {
+    /// Header lines up to the blank line; returns them and where the part body starts. The
+    /// search for each line's end stops at `maxBytes`, so an endless header line costs no more
+    /// than a long one.
+    private static func parseHeaders(_ body: [UInt8], from start: Int, maxBytes: Int) throws -> (HTTPHeaders, Int) {
         var headers = HTTPHeaders()
         var lineStart = start
+        let searchEnd = min(body.count, start + maxBytes)
         while true {
-            guard let lf = body[lineStart...].firstIndex(of: ASCII.lf), lf > lineStart, body[lf - 1] == ASCII.cr else {
-                throw MultipartError.malformedPartHeaders
+            guard let lf = body[lineStart..<searchEnd].firstIndex(of: ASCII.lf) else {
+                throw searchEnd < body.count ? MultipartError.partHeadersTooLarge : MultipartError.malformedPartHeaders
             }
+            guard lf > lineStart, body[lf - 1] == ASCII.cr else { throw MultipartError.malformedPartHeaders }
             if lf - 1 == lineStart { return (headers, lf + 1) }
             let line = body[lineStart..<(lf - 1)]
             let parsed = line.withUnsafeBufferPointer { FieldLine.parse($0) }

@@ -186,7 +186,12 @@ struct PredictRequest {
             case .missingBoundary: reason = "the body does not start with the declared boundary"
             case .missingClosingBoundary: reason = "the body ends without the closing boundary (--boundary--)"
             case .malformedPartHeaders: reason = "a part's headers are malformed"
-            case .tooManyParts: reason = "the form has too many parts"
+            case .tooManyParts:
+                throw HTTPError(status: 413, title: "Form too large", detail: "the form has more than 1000 parts; "
+                                    + "send the image as the first file part")
+            case .partHeadersTooLarge:
+                throw HTTPError(status: 413, title: "Form too large", detail: "a part's header section is larger than "
+                                    + "8192 bytes")
             }
             throw HTTPError(status: 400, title: "Malformed multipart", detail: reason)
         }

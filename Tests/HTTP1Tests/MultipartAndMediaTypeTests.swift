@@ -110,4 +110,18 @@ struct MultipartFormDataTests {
         #expect(throws: MultipartError.tooManyParts) { try MultipartFormData.parse(body: body, boundary: "b", maxParts: 2) }
         #expect((try? MultipartFormData.parse(body: body, boundary: "b", maxParts: 3))?.count == 3)
     }
+
+    /// A part's header section is bounded: many short lines and one endless line both stop
+    /// at the limit, while a section just under it parses.
+    @Test func partHeadersAreBounded() {
+        let manyLines = Self.body("--b\r\n" + String(repeating: "a: b\r\n", count: 20) + "\r\nx\r\n--b--")
+        #expect(throws: MultipartError.partHeadersTooLarge) {
+            try MultipartFormData.parse(body: manyLines, boundary: "b", maxPartHeaderBytes: 100)
+        }
+        #expect((try? MultipartFormData.parse(body: manyLines, boundary: "b", maxPartHeaderBytes: 122))?.first?.headers.count == 20)
+        let endless = Self.body("--b\r\nX-Long: " + String(repeating: "y", count: 10_000) + "\r\n\r\nx\r\n--b--")
+        #expect(throws: MultipartError.partHeadersTooLarge) {
+            try MultipartFormData.parse(body: endless, boundary: "b", maxPartHeaderBytes: 8192)
+        }
+    }
 }
