@@ -44,6 +44,11 @@ final class EventLoop: @unchecked Sendable {
     private(set) var isDraining = false
     private var drainDeadline = UInt64.max
 
+    /// A descriptor held in reserve: at the descriptor limit it is given up for a moment so the
+    /// pending connection can be accepted, told 503 and closed, instead of waiting unanswered
+    /// in the backlog (or making the listener spin).
+    private var spareFD: Int32
+
     /// Scratch memory every read on this loop goes through.
     let readBuffer: UnsafeMutableRawBufferPointer
     var date = HTTPDate()
@@ -60,6 +65,7 @@ final class EventLoop: @unchecked Sendable {
             close(epollFD)
             throw HTTPServerError.socketFailure(call: "eventfd", message: String(cString: strerror(errno)))
         }
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
         now = monotonicNanoseconds()
         register(wakeFD, token: Self.wakeToken, events: Epoll.input)
@@ -199,6 +205,7 @@ final class EventLoop: @unchecked Sendable {
         taskLock.unlock()
         close(wakeFD)
         close(epollFD)
+        if spareFD >= 0 { close(spareFD) }
         server.loopStopped()
     }
 
@@ -247,9 +254,12 @@ final class EventLoop: @unchecked Sendable {
                 case EAGAIN, EWOULDBLOCK: return
                 case EINTR, ECONNABORTED, EPROTO: continue
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    // Out of descriptors: stop polling the listener for a moment instead of
-                    // spinning on a socket that stays readable.
-                    logger.warning("accept failed; pausing", metadata: ["error": "\(String(cString: strerror(errno)))"])
+                    // Out of descriptors: answer one waiting client through the spare, then
+                    // stop polling the listener for a moment instead of spinning on a socket
+                    // that stays readable.
+                    let error = errno
+                    if error == EMFILE || error == ENFILE { refuseOneThroughSpareDescriptor() }
+                    logger.warning("accept failed; pausing", metadata: ["error": "\(String(cString: strerror(error)))"])
                     stopAccepting()
                     acceptPausedUntil = now + 100_000_000
                     noteDeadline(acceptPausedUntil)
@@ -270,6 +280,18 @@ final class EventLoop: @unchecked Sendable {
             register(fd, token: UInt64(UInt32(bitPattern: fd)), events: Epoll.input)
             noteDeadline(connection.deadline)
         }
+    }
+
+    /// Gives up the spare descriptor to accept one pending connection, answers it 503 and
+    /// closes it, then takes the spare back.
+    private func refuseOneThroughSpareDescriptor() {
+        guard spareFD >= 0 else { return }
+        close(spareFD)
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutableBytes(of: &address) { Epoll.accept(listenFD, address: $0.baseAddress!, length: &length) }
+        if fd >= 0 { Self.refuseOverCapacity(fd) }
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
     }
 
     /// Best-effort 503 for a connection over `maxConnections`, then close.

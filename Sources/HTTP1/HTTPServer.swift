@@ -16,6 +16,7 @@ public final class HTTPServer: @unchecked Sendable {
     let router: Router
     let logger: Logger
     let timeoutDurations: ConnectionTimeouts.Durations
+    private let accessLog: AccessLog
 
     /// Called on an event-loop thread after each response is queued; must be thread-safe and
     /// quick. Set it before `start()`.
@@ -28,6 +29,8 @@ public final class HTTPServer: @unchecked Sendable {
     private var runningLoops = 0
     private var acceptingLoops = 0
     private var openConnections = 0
+    /// `configuration.maxConnections`, capped at start to what the descriptor limit allows.
+    private var connectionCeiling: Int
     private var completions: [@Sendable () -> Void] = []
     private var port = 0
 
@@ -42,6 +45,16 @@ public final class HTTPServer: @unchecked Sendable {
         self.router = router
         self.logger = logger
         timeoutDurations = ConnectionTimeouts.Durations(configuration.timeouts)
+        accessLog = AccessLog(logger: logger, level: configuration.accessLogLevel)
+        connectionCeiling = configuration.maxConnections
+    }
+
+    /// The most connections served at once: `configuration.maxConnections`, or less when the
+    /// file-descriptor limit cannot hold that many (known after `start()`).
+    public var maxConnections: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return connectionCeiling
     }
 
     /// The port the server listens on (useful with port 0); 0 before `start()`.
@@ -75,11 +88,27 @@ public final class HTTPServer: @unchecked Sendable {
         guard state == .idle else { throw HTTPServerError.alreadyStarted }
         // Writes use MSG_NOSIGNAL; ignoring SIGPIPE as well covers any other write path.
         signal(SIGPIPE, SIG_IGN)
+        let loopCount = max(1, configuration.eventLoopCount)
+        let descriptorLimit = FileDescriptorLimit.raiseToHardLimit()
+        connectionCeiling = FileDescriptorLimit.connectionCeiling(
+            configured: configuration.maxConnections, descriptorLimit: descriptorLimit, eventLoops: loopCount)
+        let descriptorText = descriptorLimit == .max ? "unlimited" : "\(descriptorLimit)"
+        if connectionCeiling < configuration.maxConnections {
+            logger.warning("the file-descriptor limit caps connections below --max-connections", metadata: [
+                "nofile_limit": "\(descriptorText)", "max_connections": "\(connectionCeiling)",
+                "configured_max_connections": "\(configuration.maxConnections)",
+                "reserve": "\(FileDescriptorLimit.reserve)",
+            ])
+        } else {
+            logger.info("file descriptors", metadata: [
+                "nofile_limit": "\(descriptorText)", "max_connections": "\(connectionCeiling)",
+            ])
+        }
         let listener = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
         listenFD = listener.fd
         port = listener.port
         do {
-            loops = try (0..<max(1, configuration.eventLoopCount)).map { _ in try EventLoop(server: self, logger: logger) }
+            loops = try (0..<loopCount).map { _ in try EventLoop(server: self, logger: logger) }
         } catch {
             close(listenFD)
             throw error
@@ -87,6 +116,7 @@ public final class HTTPServer: @unchecked Sendable {
         runningLoops = loops.count
         acceptingLoops = loops.count
         state = .running
+        accessLog.start()
         for (index, loop) in loops.enumerated() {
             loop.startListening(on: listenFD)
             let thread = Thread { loop.run() }
@@ -186,7 +216,7 @@ public final class HTTPServer: @unchecked Sendable {
     func reserveConnection() -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard openConnections < configuration.maxConnections else { return false }
+        guard openConnections < connectionCeiling else { return false }
         openConnections += 1
         return true
     }
@@ -216,6 +246,11 @@ public final class HTTPServer: @unchecked Sendable {
             lock.unlock()
             return
         }
+        lock.unlock()
+        // Every loop has ended, so no record can arrive after the log's last lines are out;
+        // the server counts as stopped only once they are.
+        accessLog.stop()
+        lock.lock()
         if listenFD >= 0 {
             close(listenFD)
             listenFD = -1
@@ -230,29 +265,13 @@ public final class HTTPServer: @unchecked Sendable {
         for completion in finished { completion() }
     }
 
-    /// The access log line and the metrics hook for one answered request.
+    /// The access log line (queued for the writer thread) and the metrics hook for one
+    /// answered request.
     func report(_ record: RequestRecord) {
-        logger.log(level: configuration.accessLogLevel,
-                   "\(record.method) \(Self.loggable(record.path)) \(record.status) \(record.responseBytes)B \(String(format: "%.3f", record.durationSeconds * 1000))ms",
-                   metadata: [
-                       "method": "\(record.method)", "path": "\(Self.loggable(record.path))", "status": "\(record.status)",
-                       "bytes": "\(record.responseBytes)", "duration_ms": "\(String(format: "%.3f", record.durationSeconds * 1000))",
-                   ])
+        accessLog.append(record)
         onRequestCompleted?(record)
     }
 
-    /// The decoded path with control characters re-escaped, so `%0A` in a request cannot
-    /// forge a second access-log line.
-    static func loggable(_ path: String) -> String {
-        guard path.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return path }
-        var escaped = ""
-        for scalar in path.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                escaped += "%" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
-            } else {
-                escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
-    }
+    /// Access-log records dropped because the writer thread fell behind (for `/metrics`).
+    public var droppedAccessLogRecords: Int { accessLog.droppedCount }
 }

@@ -119,6 +119,12 @@ public final class ServiceMetrics: @unchecked Sendable {
         Metrics.Gauge(label: "mnist_ready").record(ready ? 1 : 0)
     }
 
+    /// Access-log lines the HTTP server dropped because its writer thread fell behind (read
+    /// from the server at scrape time; a counter kept by the server, exposed as its value).
+    func setAccessLogDropped(_ count: Int) {
+        Metrics.Gauge(label: "mnist_http_access_log_dropped_total").record(count)
+    }
+
     /// Process metrics read from /proc at scrape time.
     func refreshProcessMetrics() {
         Metrics.Gauge(label: "process_start_time_seconds").record(processStart)

@@ -156,6 +156,7 @@ struct OperationsTests {
         #expect(after.total("mnist_inference_images_total") - before.total("mnist_inference_images_total") >= Double(requests))
         #expect(!after.samples("mnist_model_info").isEmpty)
         #expect(after.total("process_resident_memory_bytes") > 0)
+        #expect(after.samples("mnist_http_access_log_dropped_total").count == 1)
     }
 
     /// The spec is served as YAML and is OpenAPI 3.1.

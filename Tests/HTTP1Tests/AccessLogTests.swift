@@ -1,0 +1,76 @@
+import Logging
+import Testing
+@testable import HTTP1
+
+/// The access log's bounded hand-off from the event loops to its writer thread.
+@Suite("AccessLog")
+struct AccessLogTests {
+    static func record(_ index: Int) -> RequestRecord {
+        RequestRecord(method: "GET", route: "/r", path: "/r/\(index)", status: 200, responseBytes: 2, durationSeconds: 0.001)
+    }
+
+    /// With the writer not draining, records beyond the capacity are dropped and counted at
+    /// once (a loop never waits); the queued ones are still written, in order, on stop.
+    @Test func fullBufferDropsAndCountsWithoutWaiting() {
+        let handler = CapturingLogHandler()
+        var logger = Logger(label: "AccessLogTests") { _ in handler }
+        logger.logLevel = .info
+        let log = AccessLog(logger: logger, level: .info, capacity: 2)
+        for index in 0..<5 { log.append(Self.record(index)) }
+        #expect(log.droppedCount == 3)
+        log.start()
+        log.stop()
+        #expect(handler.messages.map(\.message) == ["GET /r/0 200 2B 1.000ms", "GET /r/1 200 2B 1.000ms"])
+        #expect(handler.messages.allSatisfy { $0.level == .info && $0.metadata["status"] == "200" })
+    }
+
+    /// Below the logger's level the log is off: nothing is queued, formatted or counted.
+    @Test func filteredLevelQueuesNothing() {
+        let handler = CapturingLogHandler()
+        var logger = Logger(label: "AccessLogTests") { _ in handler }
+        logger.logLevel = .warning
+        let log = AccessLog(logger: logger, level: .info, capacity: 1)
+        #expect(!log.isEnabled)
+        for index in 0..<3 { log.append(Self.record(index)) }
+        log.start()
+        log.stop()
+        #expect(log.droppedCount == 0)
+        #expect(handler.messages.isEmpty)
+    }
+
+    /// A running writer drains what the loops hand it, batch after batch.
+    @Test func runningWriterDrainsEverything() {
+        let handler = CapturingLogHandler()
+        var logger = Logger(label: "AccessLogTests") { _ in handler }
+        logger.logLevel = .info
+        let log = AccessLog(logger: logger, level: .info, capacity: 4096)
+        log.start()
+        for index in 0..<1000 { log.append(Self.record(index)) }
+        log.stop()
+        #expect(log.droppedCount == 0)
+        #expect(handler.messages.count == 1000)
+        #expect(handler.messages.last?.message.hasPrefix("GET /r/999 ") == true)
+    }
+}
+
+/// How the open-file limit caps `maxConnections`.
+@Suite("FileDescriptorLimit")
+struct FileDescriptorLimitTests {
+    /// A limit that holds the configured connections plus the reserve leaves them alone; a
+    /// smaller one lowers them to what is left after the reserve, the listener and three
+    /// descriptors per loop; an absurd one still allows one connection.
+    @Test func connectionCeiling() {
+        #expect(FileDescriptorLimit.connectionCeiling(configured: 10_000, descriptorLimit: 1_048_576, eventLoops: 2) == 10_000)
+        #expect(FileDescriptorLimit.connectionCeiling(configured: 10_000, descriptorLimit: 1024, eventLoops: 2)
+                == 1024 - FileDescriptorLimit.reserve - 1 - 6)
+        #expect(FileDescriptorLimit.connectionCeiling(configured: 10_000, descriptorLimit: .max, eventLoops: 8) == 10_000)
+        #expect(FileDescriptorLimit.connectionCeiling(configured: 10_000, descriptorLimit: 10, eventLoops: 1) == 1)
+    }
+
+    /// Raising is idempotent and never lowers the limit.
+    @Test func raiseToHardLimit() {
+        let first = FileDescriptorLimit.raiseToHardLimit()
+        #expect(first >= 64)
+        #expect(FileDescriptorLimit.raiseToHardLimit() == first)
+    }
+}
