@@ -17,12 +17,18 @@ public final class ServiceApp: @unchecked Sendable {
     public private(set) var registry: ModelRegistry!
     public private(set) var queue: TrainingQueue!
     private let router = Router()
-    private var server: HTTPServer!
+    /// Made with the app, so signal handlers can be installed before `start()`; routes are
+    /// added to `router` in `start()`, before the server starts.
+    private let server: HTTPServer
 
     public init(configuration: ServiceConfiguration, logger: Logger) throws {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
+        var http = configuration.http
+        http.host = configuration.host
+        http.port = configuration.port
+        server = HTTPServer(configuration: http, router: router, logger: logger)
         batcher = InferenceBatcher(slot: slot, settings: configuration.batching)
         let metrics = self.metrics
         batcher.onBatch = { metrics.record($0) }
@@ -33,7 +39,7 @@ public final class ServiceApp: @unchecked Sendable {
         }
     }
 
-    /// The port the server listens on (after `start`).
+    /// The port the server listens on (after `start`; 0 if it was stopped before listening).
     public var port: Int { server.boundPort }
 
     /// Loads the state (jobs, registered models, the active choice), binds the port, warms the
@@ -72,14 +78,21 @@ public final class ServiceApp: @unchecked Sendable {
             .register(on: router)
         WebRoutes().register(on: router)
 
-        var http = configuration.http
-        http.host = configuration.host
-        http.port = configuration.port
-        server = HTTPServer(configuration: http, router: router, logger: logger)
         server.onRequestCompleted = { [metrics] record in metrics.record(record) }
-        try server.start()
+        // A SIGTERM during start-up (handlers are installed before `start()`) stops here:
+        // nothing more starts, and `waitUntilStopped()` returns at once.
+        guard !server.isShuttingDown else { return }
+        do {
+            try server.start()
+        } catch HTTPServerError.alreadyStarted where server.isShuttingDown {
+            return  // The signal came between the check above and `start()`.
+        }
         // Probes answer (liveness 200, readiness 503) while the model warms up.
         batcher.warmUp(model: model)
+        guard !server.isShuttingDown else {
+            logger.notice("stopping before serving: a signal arrived during warm-up")
+            return
+        }
         slot.swap(to: model)
         batcher.start()
         queue.start()
@@ -89,8 +102,10 @@ public final class ServiceApp: @unchecked Sendable {
                                             "training": "\(configuration.mnistDirectory ?? "disabled (no --mnist-dir)")"])
     }
 
-    /// Jobs by state and the running job's figures, read when Prometheus scrapes.
+    /// Jobs by state, the running job's figures and the server's dropped access-log lines,
+    /// read when Prometheus scrapes.
     private func refreshTrainingMetrics() {
+        metrics.setAccessLogDropped(server.droppedAccessLogRecords)
         guard let queue else { return }
         let jobs = queue.store.all()
         var counts: [String: Int] = [:]
@@ -103,7 +118,9 @@ public final class ServiceApp: @unchecked Sendable {
                               validationAccuracy: running?.metrics.last?.validationAccuracy)
     }
 
-    /// SIGTERM/SIGINT: report not-ready at once, then drain and stop.
+    /// SIGTERM/SIGINT: report not-ready at once, then drain and stop. Install before `start()`
+    /// so that a signal during start-up (loading state, warming up) ends the process cleanly
+    /// instead of killing it.
     public func installSignalHandlers() {
         server.installSignalHandlers { [weak self] signal in
             guard let self else { return }

@@ -80,8 +80,9 @@ struct ServeCommand: ParsableCommand {
         }
         do {
             let app = try ServiceApp(configuration: configuration, logger: logger)
-            try app.start()
+            // Before start: a SIGTERM while the model loads or warms up exits cleanly.
             app.installSignalHandlers()
+            try app.start()
             app.waitUntilStopped()
             logger.notice("stopped")
         } catch HTTPServerError.addressInUse(let host, let port) {
