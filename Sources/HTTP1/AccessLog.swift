@@ -16,6 +16,7 @@ final class AccessLog: @unchecked Sendable {
     private let logger: Logger
     private let level: Logger.Level
     private let capacity: Int
+    private let batchWriter: (@Sendable ([RequestRecord]) -> Void)?
     /// Whether `level` passes the logger's level: when it does not, records are not even queued.
     let isEnabled: Bool
     private let condition = NSCondition()
@@ -27,10 +28,15 @@ final class AccessLog: @unchecked Sendable {
         case idle, running, stopping, stopped
     }
 
-    init(logger: Logger, level: Logger.Level, capacity: Int = AccessLog.defaultCapacity) {
+    /// An access log at `level` through `logger`, or, with `batchWriter`, through that (it gets
+    /// each batch of records on the writer thread; `logger`'s level still decides whether the
+    /// log is on).
+    init(logger: Logger, level: Logger.Level, capacity: Int = AccessLog.defaultCapacity,
+         batchWriter: (@Sendable ([RequestRecord]) -> Void)? = nil) {
         self.logger = logger
         self.level = level
         self.capacity = capacity
+        self.batchWriter = batchWriter
         isEnabled = logger.logLevel <= level
         pending.reserveCapacity(capacity)
     }
@@ -97,33 +103,19 @@ final class AccessLog: @unchecked Sendable {
             }
             swap(&batch, &pending)
             condition.unlock()
-            for record in batch { write(record) }
+            if let batchWriter {
+                batchWriter(batch)
+            } else {
+                for record in batch { write(record) }
+            }
             batch.removeAll(keepingCapacity: true)
         }
     }
 
     private func write(_ record: RequestRecord) {
-        let path = Self.loggable(record.path)
-        let milliseconds = String(format: "%.3f", record.durationSeconds * 1000)
-        logger.log(level: level, "\(record.method) \(path) \(record.status) \(record.responseBytes)B \(milliseconds)ms",
-                   metadata: [
-                       "method": "\(record.method)", "path": "\(path)", "status": "\(record.status)",
-                       "bytes": "\(record.responseBytes)", "duration_ms": "\(milliseconds)",
-                   ])
-    }
-
-    /// The decoded path with control characters re-escaped, so `%0A` in a request cannot
-    /// forge a second access-log line.
-    static func loggable(_ path: String) -> String {
-        guard path.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return path }
-        var escaped = ""
-        for scalar in path.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                escaped += "%" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
-            } else {
-                escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
+        logger.log(level: level, "\(record.accessLogMessage)", metadata: [
+            "method": "\(record.method)", "path": "\(record.loggablePath)", "status": "\(record.status)",
+            "bytes": "\(record.responseBytes)", "duration_ms": "\(record.durationMilliseconds)",
+        ])
     }
 }

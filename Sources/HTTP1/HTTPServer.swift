@@ -45,7 +45,8 @@ public final class HTTPServer: @unchecked Sendable {
         self.router = router
         self.logger = logger
         timeoutDurations = ConnectionTimeouts.Durations(configuration.timeouts)
-        accessLog = AccessLog(logger: logger, level: configuration.accessLogLevel)
+        accessLog = AccessLog(logger: logger, level: configuration.accessLogLevel,
+                              batchWriter: configuration.accessLogBatchWriter)
         connectionCeiling = configuration.maxConnections
     }
 

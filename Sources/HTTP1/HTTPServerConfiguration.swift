@@ -51,6 +51,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var shutdownDeadline: Duration
     /// The level of the per-request access log line.
     public var accessLogLevel: Logger.Level
+    /// Writes each batch of access-log records on the access log's own thread, for an
+    /// application that writes the batch with one system call in its own log format; nil logs
+    /// each record through the server's logger. Either way the logger's level decides whether
+    /// there is an access log, and event loops never wait for it.
+    public var accessLogBatchWriter: (@Sendable ([RequestRecord]) -> Void)?
     /// The `Server` header value.
     public var serverName: String
     /// The account that buffered request bodies are reserved against before they are read;
@@ -77,6 +82,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.accessLogLevel = accessLogLevel
         self.serverName = serverName
         self.memoryBudget = memoryBudget
+        accessLogBatchWriter = nil
     }
 }
 

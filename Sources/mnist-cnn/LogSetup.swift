@@ -1,5 +1,9 @@
 import Foundation
+import HTTP1
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// swift-log for the process: human-readable lines on a terminal (or `text`), one JSON object
 /// per line with `json`, on stderr.
@@ -64,5 +68,90 @@ struct JSONLogHandler: LogHandler {
         case .array(let values): return values.map(plain)
         case .dictionary(let dictionary): return dictionary.mapValues(plain)
         }
+    }
+}
+
+/// The access log written straight to stderr in the process's log format, one `write(2)` per
+/// batch: the server's access-log thread hands over every record queued since its last
+/// write, so under load thousands of lines cost one system call instead of one each (issue 11:
+/// through swift-log the writer thread fell behind at ~30k lines/s and dropped lines).
+///
+/// The lines look exactly like the ones the bootstrapped handler writes: `text` as
+/// swift-log's `StreamLogHandler` (local time, level, label, sorted metadata, source
+/// `HTTP1`), `json` as `JSONLogHandler`.
+final class AccessLogLines: @unchecked Sendable {
+    private let json: Bool
+    private let level: Logger.Level
+    private let label: String
+    /// The timestamp prefix of the current second (only the writer thread touches these).
+    private var second = -1
+    private var secondText = ""
+
+    init(format: String, level: Logger.Level, label: String) {
+        json = format.lowercased() == "json"
+        self.level = level
+        self.label = label
+    }
+
+    /// Formats `records` and writes them to stderr.
+    func write(_ records: [RequestRecord]) {
+        var text = ""
+        text.reserveCapacity(records.count * 200)
+        for record in records {
+            if json { appendJSON(record, to: &text) } else { appendText(record, to: &text) }
+        }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return  // stderr is gone; nothing better to do with an access log.
+            }
+        }
+    }
+
+    private func appendText(_ record: RequestRecord, to text: inout String) {
+        let now = time(nil)
+        if now != second {
+            second = now
+            var seconds = now
+            var parts = tm()
+            localtime_r(&seconds, &parts)
+            var buffer = [Int8](repeating: 0, count: 64)
+            strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+            secondText = String(cString: buffer)
+        }
+        text += "\(secondText) \(level) \(label): bytes=\(record.responseBytes) duration_ms=\(record.durationMilliseconds) "
+        text += "method=\(record.method) path=\(record.loggablePath) status=\(record.status) [HTTP1] \(record.accessLogMessage)\n"
+    }
+
+    private func appendJSON(_ record: RequestRecord, to text: inout String) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        if now.tv_sec != second {
+            second = now.tv_sec
+            var seconds = now.tv_sec
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            var buffer = [Int8](repeating: 0, count: 64)
+            strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
+            secondText = String(cString: buffer)
+        }
+        let milliseconds = now.tv_nsec / 1_000_000
+        let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        text += "{\"bytes\":\"\(record.responseBytes)\",\"duration_ms\":\"\(record.durationMilliseconds)\",\"level\":\"\(level)\","
+        text += "\"logger\":"
+        JSONText.appendQuoted(label, to: &text)
+        text += ",\"message\":"
+        JSONText.appendQuoted(record.accessLogMessage, to: &text)
+        text += ",\"method\":"
+        JSONText.appendQuoted(record.method, to: &text)
+        text += ",\"path\":"
+        JSONText.appendQuoted(record.loggablePath, to: &text)
+        text += ",\"status\":\"\(record.status)\",\"time\":\"\(secondText).\(fraction)Z\"}\n"
     }
 }

@@ -73,6 +73,8 @@ struct ServeCommand: ParsableCommand {
             let level = try Setting.resolve(logLevel, "MNIST_CNN_LOG_LEVEL", "info")
             let format = try Setting.resolve(logFormat, "MNIST_CNN_LOG_FORMAT", "text")
             logger = try LogSetup.bootstrap(level: level, format: format)
+            let accessLogLines = AccessLogLines(format: format, level: settings.http.accessLogLevel, label: logger.label)
+            settings.http.accessLogBatchWriter = { accessLogLines.write($0) }
             configuration = settings
         } catch let error as CommandFailure {
             printError(error.description)

@@ -24,6 +24,15 @@ struct AccessLogTests {
         #expect(handler.messages.allSatisfy { $0.level == .info && $0.metadata["status"] == "200" })
     }
 
+    /// Durations print as milliseconds with three decimals, rounded to the microsecond.
+    @Test func millisecondsFormatting() {
+        #expect(RequestRecord.milliseconds(0) == "0.000")
+        #expect(RequestRecord.milliseconds(0.001) == "1.000")
+        #expect(RequestRecord.milliseconds(0.0012504) == "1.250")
+        #expect(RequestRecord.milliseconds(0.000_007) == "0.007")
+        #expect(RequestRecord.milliseconds(12.345_678_9) == "12345.679")
+    }
+
     /// Below the logger's level the log is off: nothing is queued, formatted or counted.
     @Test func filteredLevelQueuesNothing() {
         let handler = CapturingLogHandler()

@@ -94,8 +94,8 @@ struct HTTPServerLifecycleTests {
 
     /// Control characters decoded from the path are escaped again in the access log.
     @Test func accessLogEscapesControlCharacters() {
-        #expect(AccessLog.loggable("/a\nGET /forged 200") == "/a%0AGET /forged 200")
-        #expect(AccessLog.loggable("/plain/é") == "/plain/é")
+        #expect(RequestRecord.loggable("/a\nGET /forged 200") == "/a%0AGET /forged 200")
+        #expect(RequestRecord.loggable("/plain/é") == "/plain/é")
     }
 
     /// `shutdown(completion:)` on a server that never started completes at once.

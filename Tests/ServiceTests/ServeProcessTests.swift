@@ -110,4 +110,40 @@ struct ServeProcessTests {
         #expect(try refused.readResponse().status == 503)
         #expect(try held[ceiling - 1].get("/healthz").status == 200)
     }
+
+    /// The access log the binary writes in batches looks like the rest of its log, in both
+    /// formats: swift-log's text lines and one JSON object per line.
+    @Test(arguments: ["text", "json"])
+    func accessLogLines(format: String) throws {
+        let directory = try TemporaryDirectory(prefix: "mnist-cnn-serve-access-log")
+        defer { directory.remove() }
+        let serve = try ServeProcess(shell: try Self.serveCommand(state: directory.file("state")) + " --log-format \(format)")
+        defer {
+            kill(serve.process.processIdentifier, SIGTERM)
+            _ = serve.waitForExit()
+        }
+        let listening = try #require(serve.line(containing: "listening"), "\(serve.standardError)")
+        let port: Int
+        if format == "json" {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(listening.utf8)) as? [String: Any])
+            port = try #require((object["port"] as? String).flatMap { Int($0) })
+        } else {
+            port = try #require(ServeProcess.metadata("port", in: listening).flatMap { Int($0) })
+        }
+        let client = try RawHTTPClient(port: port)
+        #expect(try client.get("/healthz?probe=1").status == 200)
+        let line = try #require(serve.line(containing: "GET /healthz 200 "), "\(serve.standardError)")
+        if format == "json" {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["level"] as? String == "info")
+            #expect(object["logger"] as? String == "mnist-cnn")
+            #expect(object["method"] as? String == "GET" && object["path"] as? String == "/healthz")
+            #expect(object["status"] as? String == "200")
+            #expect((object["time"] as? String)?.hasSuffix("Z") == true)
+        } else {
+            #expect(line.contains(" info mnist-cnn: bytes="), "\(line)")
+            #expect(line.contains("method=GET path=/healthz status=200 [HTTP1] GET /healthz 200 "), "\(line)")
+            #expect(line.hasSuffix("ms"))
+        }
+    }
 }
