@@ -50,14 +50,6 @@ public final class HTTPServer: @unchecked Sendable {
         connectionCeiling = configuration.maxConnections
     }
 
-    /// The most connections served at once: `configuration.maxConnections`, or less when the
-    /// file-descriptor limit cannot hold that many (known after `start()`).
-    public var maxConnections: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return connectionCeiling
-    }
-
     /// The port the server listens on (useful with port 0); 0 before `start()`.
     public var boundPort: Int {
         lock.lock()
