@@ -22,6 +22,9 @@ public struct FileSystem: Sendable {
     public var close: @Sendable (_ descriptor: Int32) -> Int32
     public var rename: @Sendable (_ from: String, _ to: String) -> Int32
     public var unlink: @Sendable (_ path: String) -> Int32
+    /// A second name for an existing file; fails with `EEXIST` when the new name is taken,
+    /// which makes it the atomic "create only if absent" that `rename` is not.
+    public var link: @Sendable (_ existing: String, _ new: String) -> Int32
 
     public init(open: @escaping @Sendable (String, Int32, mode_t) -> Int32,
                 read: @escaping @Sendable (Int32, UnsafeMutableRawBufferPointer) -> Int,
@@ -30,7 +33,8 @@ public struct FileSystem: Sendable {
                 fsync: @escaping @Sendable (Int32) -> Int32,
                 close: @escaping @Sendable (Int32) -> Int32,
                 rename: @escaping @Sendable (String, String) -> Int32,
-                unlink: @escaping @Sendable (String) -> Int32) {
+                unlink: @escaping @Sendable (String) -> Int32,
+                link: @escaping @Sendable (String, String) -> Int32 = FileSystem.posixLink) {
         self.open = open
         self.read = read
         self.write = write
@@ -39,6 +43,16 @@ public struct FileSystem: Sendable {
         self.close = close
         self.rename = rename
         self.unlink = unlink
+        self.link = link
+    }
+
+    /// The real `link(2)`.
+    public static let posixLink: @Sendable (String, String) -> Int32 = { existing, new in
+        #if canImport(Darwin)
+        Darwin.link(existing, new)
+        #else
+        Glibc.link(existing, new)
+        #endif
     }
 
     /// The real system calls.
