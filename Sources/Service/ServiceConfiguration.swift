@@ -14,7 +14,7 @@ public struct ServiceConfiguration: Sendable {
     public var stateDirectory = "var"
     /// Training data for `/train` jobs; nil disables training.
     public var mnistDirectory: String?
-    /// With a token, admin operations need `Authorization: Bearer <token>`; without, loopback only.
+    /// The admin token; nil to use (or at first start generate) `<state-dir>/admin-token`.
     public var adminToken: String?
     public var batching = InferenceBatcher.Settings()
     /// Images one `/predict` request may carry.
@@ -26,6 +26,11 @@ public struct ServiceConfiguration: Sendable {
     public var trainingThreads = max(1, ThreadPool.availableCores - 1)
     /// Training jobs waiting at most.
     public var maxQueuedJobs = 8
+    /// Starts a training job gets before a job whose process keeps dying is failed.
+    public var maxJobAttempts = 2
+    /// Seconds between looks at the shared state directory: the most an activation through
+    /// another replica takes to reach this one, and a standby to take the queue over.
+    public var statePollInterval: Double = 1
 
     public init() {}
 
@@ -85,5 +90,9 @@ public struct ServiceConfiguration: Sendable {
         }
         guard maxImagesPerRequest >= 1 else { throw fail("--max-images-per-request must be at least 1") }
         guard trainingThreads >= 1 else { throw fail("--training-threads must be at least 1") }
+        guard maxJobAttempts >= 1 else { throw fail("--max-job-attempts must be at least 1") }
+        guard statePollInterval >= 0.01, statePollInterval <= 60 else {
+            throw fail("--state-poll-interval must be in 0.01...60 seconds")
+        }
     }
 }

@@ -218,7 +218,12 @@ extension JobsFixtures {
             #expect(JobsFixtures.eventually { setup.finished([job.id]) })
             let failed = try #require(setup.queue.store.job(job.id))
             #expect(failed.status == .failed)
-            #expect(failed.error?.contains(expected) == true, "\(failed.error ?? "no error")")
+            // Anyone sees a short reason without paths; the full text is for the log and admins.
+            #expect(failed.error == "the training data is missing or unreadable on the server")
+            #expect(failed.errorDetail?.contains(expected) == true, "\(failed.errorDetail ?? "no detail")")
+            #expect(failed.publicView.errorDetail == nil)
+            let shown = String(decoding: try JobStore.encoded(failed.publicView), as: UTF8.self)
+            #expect(!shown.contains(temporary.path), "a path in the public view: \(shown)")
         }
     }
 

@@ -78,13 +78,19 @@ public struct JobRoutes {
             limit = value
         }
         let page = try queue.store.page(limit: limit, cursor: request.queryValue("cursor"))
-        return try .json(200, JobList(jobs: page.jobs, nextCursor: page.nextCursor))
+        let jobs = isAdmin(request) ? page.jobs : page.jobs.map(\.publicView)
+        return try .json(200, JobList(jobs: jobs, nextCursor: page.nextCursor, queue: queue.role.rawValue))
     }
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = request.pathParameters["id"] ?? ""
         guard let job = queue.store.job(id) else { throw TrainingQueueError.notFound(id) }
-        return try .json(200, job)
+        return try .json(200, isAdmin(request) ? job : job.publicView)
+    }
+
+    /// Whether a read carries the admin token, and so may see failures' full text.
+    private func isAdmin(_ request: HTTPRequest) -> Bool {
+        request.headers["authorization"] != nil && authorization.decide(authorization: request.headers["authorization"]) == .allowed
     }
 
     func cancel(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -147,6 +153,9 @@ public struct JobRoutes {
                             headers: ["Retry-After": String(retryAfter)])
         case TrainingQueueError.shuttingDown:
             return .problem(status: 503, detail: error.localizedDescriptionText, headers: ["Retry-After": "5"])
+        case TrainingQueueError.notOwner:
+            return .problem(status: 503, title: "Training queue read-only here", detail: error.localizedDescriptionText,
+                            headers: ["Retry-After": "5"])
         case TrainingQueueError.notFound, ModelRegistryError.notFound:
             return .problem(status: 404, detail: error.localizedDescriptionText)
         case let error as JobStoreError:
@@ -162,13 +171,16 @@ public struct JobRoutes {
     }
 }
 
-/// `GET /train`: `{"jobs": [...], "next_cursor": "..." | null}`.
+/// `GET /train`: `{"jobs": [...], "next_cursor": "..." | null, "queue": "owner"}`, where
+/// `queue` says what this process may do with the queue (`TrainingQueue.Role`): `owner`
+/// runs jobs and takes changes; `standby` and `read-only` only show them.
 struct JobList: Encodable {
     var jobs: [TrainingJob]
     var nextCursor: String?
+    var queue: String
 
     enum CodingKeys: String, CodingKey {
-        case jobs
+        case jobs, queue
         case nextCursor = "next_cursor"
     }
 
@@ -176,6 +188,7 @@ struct JobList: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(jobs, forKey: .jobs)
         try container.encode(nextCursor, forKey: .nextCursor)
+        try container.encode(queue, forKey: .queue)
     }
 }
 
