@@ -88,7 +88,8 @@ public final class ServiceApp: @unchecked Sendable {
         JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: adminToken.token),
                   trainingUnavailable: configuration.mnistDirectory == nil
                     ? "this server has no training data: start it with --mnist-dir (or MNIST_DIR) pointing to the MNIST files"
-                    : nil)
+                    : nil,
+                  maxJobMemoryBytes: configuration.maxJobMemoryBytes)
             .register(on: router)
         WebRoutes().register(on: router)
 

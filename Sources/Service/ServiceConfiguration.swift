@@ -26,6 +26,9 @@ public struct ServiceConfiguration: Sendable {
     public var trainingThreads = max(1, ThreadPool.availableCores - 1)
     /// Training jobs waiting at most.
     public var maxQueuedJobs = 8
+    /// The most memory one training job may need by its `TrainingFootprint` estimate (bytes);
+    /// larger jobs are refused at submit with 422.
+    public var maxJobMemoryBytes = 1 << 30
     /// Starts a training job gets before a job whose process keeps dying is failed.
     public var maxJobAttempts = 2
     /// Seconds between looks at the shared state directory: the most an activation through
@@ -90,6 +93,7 @@ public struct ServiceConfiguration: Sendable {
         }
         guard maxImagesPerRequest >= 1 else { throw fail("--max-images-per-request must be at least 1") }
         guard trainingThreads >= 1 else { throw fail("--training-threads must be at least 1") }
+        guard maxJobMemoryBytes >= 1 << 20 else { throw fail("--max-job-memory-mb must be at least 1") }
         guard maxJobAttempts >= 1 else { throw fail("--max-job-attempts must be at least 1") }
         guard statePollInterval >= 0.01, statePollInterval <= 60 else {
             throw fail("--state-poll-interval must be in 0.01...60 seconds")

@@ -41,6 +41,8 @@ struct ServeCommand: ParsableCommand {
     var statePollInterval: Double?
     @Option(help: "Starts a training job gets before one whose process keeps dying is failed [MNIST_CNN_MAX_JOB_ATTEMPTS] (default 2).")
     var maxJobAttempts: Int?
+    @Option(help: "Most memory one training job may need, MB; larger jobs are refused at submit [MNIST_CNN_MAX_JOB_MEMORY_MB] (default 1024).")
+    var maxJobMemoryMb: Int?
 
     func run() throws {
         let configuration: ServiceConfiguration
@@ -68,6 +70,9 @@ struct ServeCommand: ParsableCommand {
             settings.statePollInterval = try Setting.resolve(
                 statePollInterval, "MNIST_CNN_STATE_POLL_INTERVAL", settings.statePollInterval)
             settings.maxJobAttempts = try Setting.resolve(maxJobAttempts, "MNIST_CNN_MAX_JOB_ATTEMPTS", settings.maxJobAttempts)
+            let maxJobMemoryMegabytes = try Setting.resolve(maxJobMemoryMb, "MNIST_CNN_MAX_JOB_MEMORY_MB", 1024)
+            guard (1...1 << 30).contains(maxJobMemoryMegabytes) else { throw CommandFailure("--max-job-memory-mb must be at least 1") }
+            settings.maxJobMemoryBytes = maxJobMemoryMegabytes << 20
             guard settings.batching.threads >= 1 else { throw CommandFailure("--inference-threads must be at least 1") }
             let level = try Setting.resolve(logLevel, "MNIST_CNN_LOG_LEVEL", "info")
             let format = try Setting.resolve(logFormat, "MNIST_CNN_LOG_FORMAT", "text")

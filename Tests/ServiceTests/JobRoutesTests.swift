@@ -135,6 +135,39 @@ import Training
         #expect(right.response.status == 202)
     }
 
+    /// A job whose network would need more memory than the limit (one conv2d with 4096
+    /// channels at batch 128: gigabytes) is refused at submit with 422 and the estimate, and
+    /// nothing is queued; the shipped recipe and the tiny network fit.
+    @Test func poisonJobIsRefusedAtSubmit() throws {
+        let fixture = try Fixture()
+        defer { fixture.setup.tearDown() }
+        let huge = #"{"batch_size": 128, "architecture": [{"type": "conv2d", "out_channels": 4096, "kernel_size": 3}, {"type": "relu"}, {"type": "flatten"}, {"type": "linear", "out_features": 10}]}"#
+        let (response, problem) = try fixture.send("POST", "/train", body: huge)
+        #expect(response.status == 422)
+        #expect(response.headers["content-type"] == "application/problem+json")
+        let detail = problem["detail"] as? String ?? ""
+        #expect(detail.contains("would need about") && detail.contains("GB") && detail.contains("--max-job-memory-mb"), "\(detail)")
+        #expect(fixture.setup.queue.store.all().isEmpty)
+        for body in [#"{"architecture": "mnist-bn", "batch_size": 128}"#, #"{"architecture": "tiny", "batch_size": 256}"#] {
+            #expect(try fixture.send("POST", "/train", body: body).response.status == 202, "\(body)")
+        }
+    }
+
+    /// The estimate counts what the layers hold: the Keras example's 34 826 weights, and
+    /// activations that grow linearly with the batch.
+    @Test func footprintEstimate() throws {
+        var configuration = TrainingRequest.serviceDefaults
+        configuration.architecture = .kerasExample
+        configuration.batchSize = 64
+        let small = try TrainingFootprint(configuration: configuration)
+        configuration.batchSize = 128
+        let large = try TrainingFootprint(configuration: configuration)
+        #expect(small.parameters == 34_826)
+        #expect(large.activationBytes == 2 * small.activationBytes)
+        #expect(large.parameterBytes == small.parameterBytes)
+        #expect(small.multiplyAddsPerImage == 26 * 26 * 32 * 9 + 11 * 11 * 64 * 288 + 1600 * 10)
+    }
+
     /// A failed job's full error text (paths, errno) is shown only with the admin token;
     /// anyone else gets the short reason.
     @Test func failureDetailIsForAdminsOnly() throws {

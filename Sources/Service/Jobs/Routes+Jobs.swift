@@ -16,6 +16,8 @@ public struct JobRoutes {
     public let defaults: TrainingConfiguration
     /// Why `POST /train` cannot run jobs (no training data configured); nil when it can.
     public let trainingUnavailable: String?
+    /// The most memory a job may need (`TrainingFootprint`); a larger one is refused with 422.
+    public let maxJobMemoryBytes: Int
     private let adminQueue = DispatchQueue(label: "mnist-cnn.admin")
 
     /// The default and the bounds of `GET /train?limit=`.
@@ -24,12 +26,13 @@ public struct JobRoutes {
 
     public init(queue: TrainingQueue, registry: ModelRegistry, authorization: AdminAuthorization,
                 defaults: TrainingConfiguration = TrainingRequest.serviceDefaults,
-                trainingUnavailable: String? = nil) {
+                trainingUnavailable: String? = nil, maxJobMemoryBytes: Int = ServiceConfiguration().maxJobMemoryBytes) {
         self.queue = queue
         self.registry = registry
         self.authorization = authorization
         self.defaults = defaults
         self.trainingUnavailable = trainingUnavailable
+        self.maxJobMemoryBytes = maxJobMemoryBytes
     }
 
     /// Body types `POST /train` reads as JSON. Besides JSON itself: none at all, and
@@ -61,6 +64,14 @@ public struct JobRoutes {
         }
         let parsed = try TrainingRequest.parse(body: request.body, defaults: defaults,
                                                threads: queue.settings.threads)
+        let footprint = try TrainingFootprint(configuration: parsed.configuration)
+        guard footprint.totalBytes <= maxJobMemoryBytes else {
+            throw HTTPError(status: 422, title: "Training job too large",
+                            detail: "this job would need \(footprint.summary) at batch_size "
+                                + "\(parsed.configuration.batchSize), over this server's limit of "
+                                + "\(TrainingFootprint.format(maxJobMemoryBytes)) per job (--max-job-memory-mb); "
+                                + "use a smaller batch_size or architecture")
+        }
         // Checked after the body, so that a client learns of its own mistakes first.
         if let trainingUnavailable {
             throw HTTPError(status: 503, title: "Training disabled", detail: trainingUnavailable)
