@@ -1,0 +1,234 @@
+import Foundation
+import ModelFile
+import TensorCore
+import Testing
+import TestSupport
+@testable import Training
+@testable import Service
+
+/// Fails the Nth file-system call of the state directory (SQLite's fault simulation, style.md
+/// §5): once with a chosen errno (a transient fault), or from the Nth call on (the process
+/// "crashed" between call N-1 and call N: nothing after it reaches the disk).
+final class FaultPlan: @unchecked Sendable {
+    enum Mode: CustomStringConvertible {
+        case once(Int32)
+        case crash
+
+        var description: String {
+            switch self {
+            case .once(let code): return "once(\(String(cString: strerror(code))))"
+            case .crash: return "crash"
+            }
+        }
+    }
+
+    private let lock = NSLock()
+    private var calls = 0
+    private let failAt: Int
+    private let mode: Mode
+    private(set) var injected = false
+
+    init(failAt: Int, mode: Mode) {
+        self.failAt = failAt
+        self.mode = mode
+    }
+
+    /// The errno this call fails with, or nil to let it through.
+    private func fault() -> Int32? {
+        lock.withLock {
+            calls += 1
+            switch mode {
+            case .once(let code):
+                guard calls == failAt else { return nil }
+                injected = true
+                return code
+            case .crash:
+                guard calls >= failAt else { return nil }
+                injected = true
+                return EIO
+            }
+        }
+    }
+
+    private func failing<T: BinaryInteger>(_ code: Int32) -> T {
+        errno = code
+        return -1
+    }
+
+    var fileSystem: FileSystem {
+        let real = FileSystem.posix
+        return FileSystem(
+            open: { path, flags, mode in self.fault().map { self.failing($0) } ?? real.open(path, flags, mode) },
+            read: { descriptor, buffer in self.fault().map { self.failing($0) } ?? real.read(descriptor, buffer) },
+            write: { descriptor, bytes in self.fault().map { self.failing($0) } ?? real.write(descriptor, bytes) },
+            size: { descriptor in self.fault().map { self.failing($0) } ?? real.size(descriptor) },
+            fsync: { descriptor in self.fault().map { self.failing($0) } ?? real.fsync(descriptor) },
+            close: { descriptor in self.fault().map { self.failing($0) } ?? real.close(descriptor) },
+            rename: { from, to in self.fault().map { self.failing($0) } ?? real.rename(from, to) },
+            unlink: { path in self.fault().map { self.failing($0) } ?? real.unlink(path) },
+            link: { from, to in self.fault().map { self.failing($0) } ?? real.link(from, to) })
+    }
+
+    /// Every mode a fault-simulation test runs: the three errnos the issue names, once, and a crash.
+    static let modes: [Mode] = [.once(EIO), .once(ENOSPC), .once(EMFILE), .crash]
+
+    /// Runs `body` with a plan failing call 1, 2, ... until a run injects no fault.
+    /// - Returns: how many runs injected one.
+    @discardableResult
+    static func everyCall(_ mode: Mode, _ body: (FaultPlan) throws -> Void) rethrows -> Int {
+        var failAt = 1
+        while true {
+            let plan = FaultPlan(failAt: failAt, mode: mode)
+            try body(plan)
+            if !plan.injected { return failAt - 1 }
+            failAt += 1
+        }
+    }
+}
+
+/// The state directory under injected faults: an activation, a model registration, a job
+/// submission and a checkpoint write each either happen whole or not at all, a change that
+/// committed is reported as committed, and the next start (a fresh process on the same
+/// directory) sees exactly what was reported.
+@Suite struct StateFaultTests {
+    /// The temporary files an interrupted write left in `directory` (and removes them, so the
+    /// next run starts clean).
+    static func leftoverTemporaryFiles(in directory: String) -> [String] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.contains(".tmp-") }
+        for name in names { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
+        return names
+    }
+
+    /// A process started on `state` after the fault: what it serves and what it found unusable.
+    static func restart(_ state: StateDirectory, shipped: String) throws -> (registry: ModelRegistry, served: String,
+                                                                            problems: [StateProblem]) {
+        let registry = ModelRegistry(directory: StateDirectory(root: state.root), shippedModelPath: shipped, slot: ModelSlot())
+        var problems = try registry.load()
+        let (model, restoreProblems) = try registry.restoreActiveModel()
+        problems += restoreProblems
+        return (registry, model.id, problems)
+    }
+
+    /// Activation: for every call and mode, a failed activation leaves the old model served
+    /// here and recorded for the next start; a returned one is served and recorded.
+    @Test(arguments: FaultPlan.modes) func activation(_ mode: FaultPlan.Mode) throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let setup = try JobsFixtures.registry(state, shipped: shipped)
+        try JobsFixtures.register("model-a", in: setup, testAccuracy: 0.6)
+        try JobsFixtures.register("model-b", in: setup, testAccuracy: 0.7)
+        let runs = try FaultPlan.everyCall(mode) { plan in
+            try setup.activate("model-a")
+            let slot = ModelSlot()
+            let registry = ModelRegistry(directory: StateDirectory(root: state.root, fileSystem: plan.fileSystem),
+                                         shippedModelPath: shipped, slot: slot)
+            _ = try registry.load(setAside: false)
+            slot.swap(to: try registry.restoreActiveModel(setAside: false).model)
+            let activated = (try? registry.activate("model-b")) != nil
+            let expected = activated ? "model-b" : "model-a"
+            #expect(slot.current?.id == expected, "\(mode) at call: served \(slot.current?.id ?? "-")")
+            #expect(registry.activeModelID == expected)
+            let leftovers = Self.leftoverTemporaryFiles(in: state.root)
+            if case .once = mode { #expect(leftovers.isEmpty, "\(mode): \(leftovers)") }
+            let next = try Self.restart(state, shipped: shipped)
+            #expect(next.served == expected, "\(mode): reported \(expected), the next start serves \(next.served)")
+            #expect(next.problems.isEmpty, "\(mode): \(next.problems)")
+        }
+        // open, write, fsync, close, rename, open dir, fsync dir, close dir.
+        #expect(runs >= 8)
+    }
+
+    /// Registration: a model either registers whole (record and file, loadable at the next
+    /// start) or not at all; a model file whose record never got written is the only thing the
+    /// next start may find, and it says so and sets it aside.
+    @Test(arguments: FaultPlan.modes) func registration(_ mode: FaultPlan.Mode) throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let network = try Network(architecture: .tiny, seed: 5)
+        let runs = try FaultPlan.everyCall(mode) { plan in
+            let registry = ModelRegistry(directory: StateDirectory(root: state.root, fileSystem: plan.fileSystem),
+                                         shippedModelPath: shipped, slot: ModelSlot())
+            _ = try registry.load(setAside: false)
+            let registered = (try? registry.register(network: network, metadata: [TrainedModel.testAccuracyKey: "0.5"],
+                                                     id: "model-c", jobID: "job-c",
+                                                     createdAt: RFC3339Date(milliseconds: 1_000))) != nil
+            #expect((registry.record("model-c") != nil) == registered)
+            _ = Self.leftoverTemporaryFiles(in: state.modelsDirectory)
+            let next = try Self.restart(state, shipped: shipped)
+            if registered {
+                #expect(next.registry.record("model-c") != nil, "\(mode): registered but gone at the next start")
+                #expect(next.problems.isEmpty, "\(mode): \(next.problems)")
+            } else {
+                #expect(next.registry.record("model-c") == nil, "\(mode): failed but registered at the next start")
+                #expect(next.problems.allSatisfy { $0.reason.contains("without a record") }, "\(mode): \(next.problems)")
+            }
+            for path in [state.modelPath("model-c"), state.modelRecordPath("model-c")] {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        #expect(runs >= 16)
+    }
+
+    /// Submission: a job whose file was written is reported queued (even when only the
+    /// directory sync after the rename failed); a job reported failed is not there at the next start.
+    @Test(arguments: FaultPlan.modes) func submission(_ mode: FaultPlan.Mode) throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let runs = try FaultPlan.everyCall(mode) { plan in
+            let faulty = StateDirectory(root: state.root, fileSystem: plan.fileSystem)
+            let registry = ModelRegistry(directory: faulty, shippedModelPath: shipped, slot: ModelSlot())
+            _ = try registry.load(setAside: false)
+            let queue = TrainingQueue(store: JobStore(directory: faulty), registry: registry,
+                                      makeTrainer: StartGate(open: false).factory())
+            let job = try? queue.submit(TrainingQueueTests.request(seed: 1))
+            _ = Self.leftoverTemporaryFiles(in: state.jobsDirectory)
+            let next = JobStore(directory: StateDirectory(root: state.root))
+            #expect(next.load().isEmpty)
+            #expect(next.all().map(\.id) == (job.map { [$0.id] } ?? []), "\(mode): reported \(job?.id ?? "a failure")")
+            for name in state.files(in: state.jobsDirectory, suffix: ".json") {
+                try FileManager.default.removeItem(atPath: state.jobsDirectory + "/" + name)
+            }
+        }
+        #expect(runs >= 8)
+    }
+
+    /// Checkpoints: a transient fault on any call is retried and the new checkpoint lands; a
+    /// lasting one ("crash") fails after the retries with the last good checkpoint intact and
+    /// readable, unless the new one had already committed.
+    @Test(arguments: FaultPlan.modes) func checkpointWrite(_ mode: FaultPlan.Mode) throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let path = state.checkpointPath("job-x")
+        func checkpoint(epochs: Int) -> Checkpoint {
+            var configuration = JobsFixtures.quickConfiguration(epochs: 3)
+            configuration.epochs = 3
+            let metrics = try! JSONDecoder().decode(EpochMetrics.self, from: Data(
+                #"{"epoch": 1, "loss": 1, "train_accuracy": 0.5, "seconds": 1, "learning_rate": 0.001, "images_per_second": 1}"#.utf8))
+            return Checkpoint(configuration: configuration, completedEpochs: epochs, optimizerStep: 10 * epochs,
+                              parameters: [Float](repeating: Float(epochs), count: 64), state: [], firstMoment: [0],
+                              secondMoment: [0], history: Array(repeating: metrics, count: epochs))
+        }
+        let runs = try FaultPlan.everyCall(mode) { plan in
+            try checkpoint(epochs: 1).write(to: path)
+            let faulty = StateDirectory(root: state.root, fileSystem: plan.fileSystem)
+            let registry = ModelRegistry(directory: faulty, shippedModelPath: shipped, slot: ModelSlot())
+            var settings = TrainingQueue.Settings()
+            settings.writeRetryDelay = 0.001
+            let queue = TrainingQueue(store: JobStore(directory: faulty), registry: registry, settings: settings,
+                                      makeTrainer: StartGate(open: false).factory())
+            var thrown = false
+            do {
+                try queue.writeWithRetries(try checkpoint(epochs: 2).encoded(), to: path, job: "job-x")
+            } catch {
+                thrown = true
+            }
+            _ = Self.leftoverTemporaryFiles(in: state.checkpointsDirectory)
+            let onDisk = try Checkpoint.read(from: path)
+            if case .once = mode {
+                #expect(!thrown, "\(mode): a transient fault was not retried")
+            }
+            #expect(onDisk.completedEpochs == (thrown ? 1 : 2), "\(mode): threw \(thrown), found \(onDisk.completedEpochs)")
+        }
+        #expect(runs >= 8)
+    }
+}
