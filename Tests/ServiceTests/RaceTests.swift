@@ -38,6 +38,26 @@ import Training
         }
     }
 
+    /// The same race made certain: a manual activation of the better model is started in the
+    /// gap between `if_better`'s decision and its switch, and given time to finish there. It
+    /// must wait for the activation lock, so it lands last and the better model stays active.
+    @Test func ifBetterHoldsTheLockFromDecisionToSwitch() throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory(shippedAccuracy: 0.1)
+        defer { temporary.remove() }
+        let registry = try JobsFixtures.registry(state, shipped: shipped)
+        try JobsFixtures.register("model-good", in: registry, testAccuracy: 0.6)
+        try JobsFixtures.register("model-best", in: registry, testAccuracy: 0.9)
+        let manual = DispatchGroup()
+        registry.afterPolicyDecision = {
+            DispatchQueue.global().async(group: manual) { _ = try? registry.activate("model-best") }
+            usleep(200_000)
+        }
+        let (activated, _) = registry.apply(.ifBetter, to: "model-good")
+        manual.wait()
+        #expect(activated)
+        #expect(registry.activeModelID == "model-best")
+    }
+
     /// `DELETE` against a job's completion, with the cancel landing anywhere from before the
     /// first step to after the model is registered: the job ends either cancelled with no
     /// model, or succeeded with its model registered and the cancel refused (409); never

@@ -38,6 +38,9 @@ public final class ModelRegistry: @unchecked Sendable {
     private var activeID = ModelRegistry.shippedID
     /// The persisted choice this process last acted on (nil before the first look).
     private var followed: ActiveModelChoice?
+    /// Runs between `apply`'s decision and its activation: a test seam that lets a race test
+    /// put a competing activation exactly in that gap, where it must wait for the lock.
+    var afterPolicyDecision: (() -> Void)?
 
     public init(directory: StateDirectory, shippedModelPath: String, slot: ModelSlot, inferenceThreads: Int = 1,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -278,6 +281,7 @@ public final class ModelRegistry: @unchecked Sendable {
                     return (false, "test accuracy \(accuracy) does not beat the active model \(activeID) (\(active))")
                 }
             }
+            afterPolicyDecision?()
             do {
                 try activateHoldingLock(id)
                 return (true, policy == .always ? "activate is always" : "test accuracy beats the active model's")
