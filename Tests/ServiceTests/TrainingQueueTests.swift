@@ -242,6 +242,37 @@ extension JobsFixtures {
     /// resume from their checkpoint (or start over, saying why, when it is missing or corrupt),
     /// queued jobs follow in order, a job being cancelled ends cancelled, a corrupt job file is
     /// reported.
+    /// A job found running at start whose process already died `maxAttempts` times is failed
+    /// with the reason, without building its trainer; one with an attempt left resumes.
+    @Test func attemptsAreCappedAcrossRestarts() throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let before = JobStore(directory: state)
+        func runningJob(_ name: String, attempts: Int, at time: Int64) throws -> TrainingJob {
+            var job = TrainingJob(id: "job-\(name)", params: JobsFixtures.quickConfiguration(seed: UInt64(time)),
+                                  request: .object([:]), activate: .never, now: RFC3339Date(milliseconds: time))
+            for _ in 0..<attempts { job.countAttempt() }
+            try job.start(at: RFC3339Date(milliseconds: time + 10))
+            try before.save(job)
+            return job
+        }
+        let poison = try runningJob("poison", attempts: 2, at: 1_000)
+        let once = try runningJob("once", attempts: 1, at: 2_000)
+        let gate = StartGate(open: true)
+        let registry = try JobsFixtures.registry(state, shipped: shipped)
+        let queue = TrainingQueue(store: JobStore(directory: state), registry: registry, makeTrainer: gate.factory())
+        defer { queue.shutdown() }
+        #expect(queue.recover().isEmpty)
+        queue.start()
+        #expect(JobsFixtures.eventually { [poison.id, once.id].allSatisfy { queue.store.job($0)?.status.isFinished == true } })
+        let failed = try #require(queue.store.job(poison.id))
+        #expect(failed.status == .failed && failed.error?.contains("did not finish in 2 attempts") == true, "\(failed)")
+        #expect(failed.attempts == 2)
+        #expect(queue.store.job(once.id)?.status == .succeeded)
+        #expect(queue.store.job(once.id)?.attempts == 2)
+        #expect(gate.started.map(\.seed) == [2_000], "the poison job's trainer was never built")
+    }
+
     @Test func restartRecovery() throws {
         let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
         defer { temporary.remove() }

@@ -94,7 +94,7 @@ public struct TrainingJob: Codable, Hashable, Sendable {
     public private(set) var errorDetail: String?
     public private(set) var activate: ActivationOutcome
     public private(set) var transitions: [Transition]
-    /// How many times a process started running it. A start that ended with the process gone
+    /// How many times a process began to run it. A start that ended with the process gone
     /// (killed, out of memory) is not given back, so a job that takes its process down cannot
     /// be resumed forever (`TrainingQueue.Settings.maxAttempts`); a graceful shutdown gives its
     /// attempt back (`returnAttempt`).
@@ -157,6 +157,12 @@ public struct TrainingJob: Codable, Hashable, Sendable {
     public mutating func start(at now: RFC3339Date, reason: String? = nil) throws {
         try transition(to: .running, at: now, reason: reason)
         if startedAt == nil { startedAt = now }
+    }
+
+    /// A process is about to build this job's network and run it: counted (and persisted by
+    /// the caller) before anything is allocated, so a job whose network alone takes the process
+    /// down is counted too.
+    public mutating func countAttempt() {
         attempts += 1
     }
 

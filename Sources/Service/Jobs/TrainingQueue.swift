@@ -329,6 +329,13 @@ public final class TrainingQueue: @unchecked Sendable {
             }
         }
 
+        // Counted and written before the trainer allocates the network: if that kills the
+        // process, the next start still knows this attempt happened.
+        guard mutate(id, { job in
+            guard job.status == .queued else { return }
+            job.countAttempt()
+        })?.status == .queued else { return }
+
         var run: any TrainingRun
         do {
             do {
