@@ -135,7 +135,7 @@ struct ReplicaTests {
         var serving = try cluster.start("serving", training: false)
         defer { _ = serving.stop() }
 
-        let submitted = try owner.request("POST", "/train", json: Self.jobBody(epochs: 3, limit: 3000))
+        let submitted = try owner.request("POST", "/train", json: Self.jobBody(epochs: 5, limit: 3000))
         let id = try #require(submitted.body["id"] as? String)
         try owner.waitFor("the first epoch to finish", seconds: 180) {
             let job = try owner.request("GET", "/train/\(id)").body
@@ -163,7 +163,7 @@ struct ReplicaTests {
         let job = try standby.request("GET", "/train/\(id)").body
         #expect(job["status"] as? String == "succeeded", "\(job)")
         let metrics = job["metrics"] as? [[String: Any]] ?? []
-        #expect(metrics.count == 3)
+        #expect(metrics.count == 5)
         #expect(metrics.first?["loss"] as? Double == firstEpoch["loss"] as? Double, "the epoch before the kill is kept")
         let reasons = ((job["transitions"] as? [[String: Any]]) ?? []).compactMap { $0["reason"] as? String }
         #expect(reasons.contains { $0.contains("resuming from the checkpoint after epoch") }, "\(reasons)")
