@@ -134,6 +134,7 @@ final class FaultPlan: @unchecked Sendable {
             #expect(next.served == expected, "\(mode): reported \(expected), the next start serves \(next.served)")
             #expect(next.problems.isEmpty, "\(mode): \(next.problems)")
         }
+        print("\(#function) \(mode): a fault injected at each of \(runs) calls")
         // open, write, fsync, close, rename, open dir, fsync dir, close dir.
         #expect(runs >= 8)
     }
@@ -166,6 +167,7 @@ final class FaultPlan: @unchecked Sendable {
                 try? FileManager.default.removeItem(atPath: path)
             }
         }
+        print("\(#function) \(mode): a fault injected at each of \(runs) calls")
         #expect(runs >= 16)
     }
 
@@ -189,6 +191,7 @@ final class FaultPlan: @unchecked Sendable {
                 try FileManager.default.removeItem(atPath: state.jobsDirectory + "/" + name)
             }
         }
+        print("\(#function) \(mode): a fault injected at each of \(runs) calls")
         #expect(runs >= 8)
     }
 
@@ -229,6 +232,7 @@ final class FaultPlan: @unchecked Sendable {
             }
             #expect(onDisk.completedEpochs == (thrown ? 1 : 2), "\(mode): threw \(thrown), found \(onDisk.completedEpochs)")
         }
+        print("\(#function) \(mode): a fault injected at each of \(runs) calls")
         #expect(runs >= 8)
     }
 }

@@ -285,8 +285,11 @@ public final class ModelRegistry: @unchecked Sendable {
             do {
                 try activateHoldingLock(id)
                 return (true, policy == .always ? "activate is always" : "test accuracy beats the active model's")
+            } catch ModelRegistryError.persistFailed {
+                // Shown to anyone in the job: the reason without the path and errno.
+                return (false, "activation failed: the choice could not be saved in the state directory")
             } catch {
-                return (false, "activation failed: \(error)")
+                return (false, "activation failed: model \(id) does not load")
             }
         }
     }
