@@ -359,9 +359,22 @@ public final class ModelRegistry: @unchecked Sendable {
         }
     }
 
-    /// Reads a model file and checks it classifies a 28x28 image into 10 finite scores.
+    /// Reads a model file and checks it classifies a 28x28 image into 10 finite scores. The
+    /// network its metadata describes is sized before it is built: a file whose metadata
+    /// declares more weights than it holds is refused without allocating them.
     static func loadNetwork(path: String, threads: Int) throws -> (Network, [String: String]) {
-        let (network, metadata) = try TrainedModel.read(from: path, threads: threads)
+        let file = try SafeTensorsFile.read(path: path)
+        if let json = file.metadata[ModelMetadataKey.architecture],
+           let architecture = try? JSONDecoder().decode(Architecture.self, from: Data(json.utf8)),
+           let declared = try? TrainingFootprint.parameterCount(of: architecture) {
+            let stored = file.tensors.values.reduce(0) { $0 + $1.elementCount }
+            guard declared <= stored else {
+                throw ModelRegistryError.unusable(path: path, reason: "its metadata declares a network of \(declared) "
+                                                  + "weights but the file holds only \(stored) values")
+            }
+        }
+        let network = try Network.load(from: file, path: path, threads: threads)
+        let metadata = file.metadata
         guard network.inputCount == 28 * 28, network.classes == 10 else {
             throw ModelRegistryError.unusable(path: path, reason: "it does not map 28x28 images to 10 digits")
         }

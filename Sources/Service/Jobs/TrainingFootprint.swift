@@ -31,18 +31,15 @@ public struct TrainingFootprint: Equatable, Sendable {
         var parameters = 0, activations = architecture.input.count, scratch = 0, multiplyAdds = 0
         var input = architecture.input
         for (layer, output) in zip(architecture.layers, shapes) {
+            parameters += Self.parameters(of: layer, input: input, output: output)
             switch layer {
             case let .conv2d(out, k, _, _):
                 let reduction = k * k * input.channels
-                parameters += reduction * out + out
                 scratch = max(scratch, reduction * output.height * output.width)
                 multiplyAdds += reduction * out * output.height * output.width
             case .linear(let out):
-                parameters += input.count * out + out
                 multiplyAdds += input.count * out
-            case .batchNorm:
-                parameters += 2 * output.channels
-            case .maxPool2d, .relu, .dropout, .flatten:
+            case .batchNorm, .maxPool2d, .relu, .dropout, .flatten:
                 break
             }
             activations += output.count
@@ -54,6 +51,27 @@ public struct TrainingFootprint: Equatable, Sendable {
         activationBytes = 2 * activations * configuration.batchSize * float
         scratchBytes = scratch * max(1, configuration.threads) * float
         multiplyAddsPerImage = multiplyAdds
+    }
+
+    /// Trainable floats of a whole architecture, from its description alone (nothing allocated).
+    /// - Throws: `ArchitectureError` when its layers do not fit together.
+    public static func parameterCount(of architecture: Architecture) throws -> Int {
+        var input = architecture.input, count = 0
+        for (layer, output) in zip(architecture.layers, try architecture.shapes()) {
+            count += parameters(of: layer, input: input, output: output)
+            input = output
+        }
+        return count
+    }
+
+    /// Trainable floats of one layer: weights and biases, or a batch norm's scale and shift.
+    static func parameters(of layer: LayerSpec, input: ImageShape, output: ImageShape) -> Int {
+        switch layer {
+        case let .conv2d(out, k, _, _): return k * k * input.channels * out + out
+        case .linear(let out): return input.count * out + out
+        case .batchNorm: return 2 * output.channels
+        case .maxPool2d, .relu, .dropout, .flatten: return 0
+        }
     }
 
     /// "about 4.2 GB (parameters 1.2 MB, activations 4.1 GB, scratch 10 MB)".
