@@ -236,3 +236,47 @@ final class FaultPlan: @unchecked Sendable {
         #expect(runs >= 8)
     }
 }
+
+/// A disk that fills up in the middle of a job.
+@Suite struct CheckpointFailureTests {
+    /// Every checkpoint write after the first fails with ENOSPC: the job retries each one
+    /// (`writeRetries`), then fails saying so in words fit for anyone (the errno in
+    /// `error_detail`), and its last good checkpoint, after epoch 1, is still there to resume.
+    @Test func aFullDiskFailsTheJobAndKeepsTheLastCheckpoint() throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let checkpointOpens = JobsTestBox(0)
+        let real = FileSystem.posix
+        var full = real
+        full.open = { path, flags, mode in
+            if path.hasPrefix(state.checkpointsDirectory + "/"), flags & O_CREAT != 0 {
+                checkpointOpens.value += 1
+                if checkpointOpens.value > 1 {
+                    errno = ENOSPC
+                    return -1
+                }
+            }
+            return real.open(path, flags, mode)
+        }
+        let disk = StateDirectory(root: state.root, fileSystem: full)
+        let registry = try JobsFixtures.registry(disk, shipped: shipped)
+        var settings = TrainingQueue.Settings()
+        settings.threads = 1
+        settings.writeRetryDelay = 0.001
+        let queue = TrainingQueue(store: JobStore(directory: disk), registry: registry, settings: settings,
+                                  makeTrainer: StartGate(open: true).factory())
+        defer { queue.shutdown() }
+        #expect(queue.recover().isEmpty)
+        let job = try queue.submit(TrainingQueueTests.request(seed: 3, epochs: 3))
+        queue.start()
+        #expect(JobsFixtures.eventually { queue.store.job(job.id)?.status.isFinished == true })
+        let failed = try #require(queue.store.job(job.id))
+        #expect(failed.status == .failed)
+        #expect(failed.error?.contains("could not be written or read") == true, "\(failed.error ?? "")")
+        #expect(failed.errorDetail?.contains("No space left on device") == true, "\(failed.errorDetail ?? "")")
+        #expect(checkpointOpens.value == 1 + 1 + settings.writeRetries, "the second checkpoint was tried 1 + retries times")
+        let kept = try Checkpoint.read(from: state.checkpointPath(job.id))
+        #expect(kept.completedEpochs == 1)
+        #expect(failed.metrics.count == 1)
+    }
+}
