@@ -175,6 +175,36 @@ struct ReplicaTests {
         }
     }
 
+    /// A rolling update of the trainer: the new pod starts as a standby, the old one gets
+    /// SIGTERM mid-job and exits 0, the standby resumes the job from its checkpoint. The
+    /// graceful stop does not use up one of the job's attempts.
+    @Test func aGracefulStopHandsTheJobToTheStandby() throws {
+        let cluster = try Cluster("replicas-rollout")
+        defer { cluster.state.remove() }
+        let old = try cluster.start("old", training: true)
+        defer { if old.process.isRunning { _ = old.stop() } }
+        let submitted = try old.request("POST", "/train", json: Self.jobBody(epochs: 5, limit: 3000))
+        let id = try #require(submitted.body["id"] as? String)
+        let new = try cluster.start("new", training: true)
+        defer { _ = new.stop() }
+        #expect(try Self.queueRole(new) == "standby")
+        try old.waitFor("the first epoch to finish", seconds: 180) {
+            ((try old.request("GET", "/train/\(id)").body["metrics"] as? [Any])?.count ?? 0) >= 1
+        }
+        #expect(old.stop() == 0)
+        try new.waitFor("the job to finish on the new pod", seconds: 240) {
+            let status = try new.request("GET", "/train/\(id)").body["status"] as? String
+            return status == "succeeded" || status == "failed"
+        }
+        let job = try new.request("GET", "/train/\(id)").body
+        #expect(job["status"] as? String == "succeeded", "\(job)")
+        #expect((job["metrics"] as? [Any])?.count == 5)
+        let reasons = ((job["transitions"] as? [[String: Any]]) ?? []).compactMap { $0["reason"] as? String }
+        #expect(reasons.contains { $0.contains("resuming from the checkpoint after epoch") }, "\(reasons)")
+        #expect(job["attempts"] as? Int == 1, "the graceful stop gave its attempt back")
+        #expect(try Self.queueRole(new) == "owner")
+    }
+
     /// A job whose process dies every time it runs (here: killed twice) is failed with the
     /// reason at the next start instead of being resumed a third time.
     @Test func aJobThatKillsItsProcessTwiceIsFailed() throws {
