@@ -54,6 +54,10 @@ public final class ServiceApp: @unchecked Sendable {
         try state.createDirectories()
         adminToken = try AdminToken.resolve(configured: configuration.adminToken, state: state)
         logger.notice("admin token", metadata: ["source": "\(adminToken.source)"])
+        if case .stateFile(let path, _) = adminToken.source, !AdminToken.fileIsPrivate(state: state) {
+            logger.warning("the admin token file is readable by other users; restrict it with chmod 600",
+                           metadata: ["path": "\(path)"])
+        }
         lease = QueueLease(path: state.queueLockPath)
         let role: TrainingQueue.Role = configuration.mnistDirectory == nil ? .readOnly
             : lease.tryAcquire() ? .owner : .standby

@@ -47,6 +47,9 @@ import TestSupport
         #expect(first.count == 64 && first.allSatisfy(\.isHexDigit))
         let mode = try FileManager.default.attributesOfItem(atPath: state.adminTokenPath)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+        #expect(AdminToken.fileIsPrivate(state: state))
+        chmod(state.adminTokenPath, 0o644)
+        #expect(!AdminToken.fileIsPrivate(state: state))
         let (second, secondSource) = try AdminToken.resolve(configured: nil, state: state)
         #expect(second == first && secondSource == .stateFile(path: state.adminTokenPath, created: false))
         #expect(try AdminToken.read(state: state) == first)

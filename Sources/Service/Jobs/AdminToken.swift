@@ -56,6 +56,14 @@ public enum AdminToken {
         return text
     }
 
+    /// Whether only its owner may read the token file (no group or other permission bits),
+    /// as the service creates it; a file someone loosened is worth a warning at start.
+    public static func fileIsPrivate(state: StateDirectory) -> Bool {
+        var status = stat()
+        guard stat(state.adminTokenPath, &status) == 0 else { return false }
+        return status.st_mode & 0o077 == 0
+    }
+
     /// 32 bytes from the system's cryptographic generator (`getrandom` on Linux), as 64 hex digits.
     static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
