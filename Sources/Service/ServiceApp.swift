@@ -121,7 +121,8 @@ public final class ServiceApp: @unchecked Sendable {
     /// tries to take the queue over; a process that does not own the queue refreshes the jobs
     /// and models it shows; every process follows the persisted active-model choice.
     private func watchState() {
-        if queue.role == .standby && lease.tryAcquire() {
+        // A draining process leaves the queue to the next standby rather than take it on its way out.
+        if queue.role == .standby && readiness.current != .draining && lease.tryAcquire() {
             queue.takeOwnership()
             logger.notice("took over the training queue: its previous owner stopped",
                           metadata: ["lock": "\(lease.path)"])
