@@ -112,6 +112,37 @@ public struct FileSystem: Sendable {
         })
 }
 
+extension FileSystem {
+    /// The whole content of `path`, read through these calls (so a test can fail any of them).
+    /// A file that shrinks while it is read gives what was there.
+    /// - Throws: `FileError` naming the step, the path and the errno.
+    public func readAll(_ path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC, 0)
+        guard descriptor >= 0 else { throw FileError(operation: "open", path: path, code: errno) }
+        defer { _ = close(descriptor) }
+        let size = self.size(descriptor)
+        guard size >= 0 else { throw FileError(operation: "stat", path: path, code: errno) }
+        var failure: Int32?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            initialized = 0
+            while initialized < size {
+                let count = read(descriptor, UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + initialized,
+                                                                           count: size - initialized))
+                if count > 0 {
+                    initialized += count
+                } else if count == 0 {
+                    break
+                } else if errno != EINTR {
+                    failure = errno
+                    break
+                }
+            }
+        }
+        if let failure { throw FileError(operation: "read", path: path, code: failure) }
+        return bytes
+    }
+}
+
 /// The text of the current `errno`.
 func errnoText(_ code: Int32) -> String {
     String(cString: strerror(code))

@@ -27,15 +27,21 @@ final class FaultPlan: @unchecked Sendable {
     private let failAt: Int
     private let mode: Mode
     private(set) var injected = false
+    /// Calls count only once armed, so a test can set things up through the same file system.
+    private var armed = false
 
     init(failAt: Int, mode: Mode) {
         self.failAt = failAt
         self.mode = mode
     }
 
+    /// From now on, calls count (and fail as planned).
+    func arm() { lock.withLock { armed = true } }
+
     /// The errno this call fails with, or nil to let it through.
     private func fault() -> Int32? {
         lock.withLock {
+            guard armed else { return nil }
             calls += 1
             switch mode {
             case .once(let code):
@@ -124,6 +130,7 @@ final class FaultPlan: @unchecked Sendable {
                                          shippedModelPath: shipped, slot: slot)
             _ = try registry.load(setAside: false)
             slot.swap(to: try registry.restoreActiveModel(setAside: false).model)
+            plan.arm()
             let activated = (try? registry.activate("model-b")) != nil
             let expected = activated ? "model-b" : "model-a"
             #expect(slot.current?.id == expected, "\(mode) at call: served \(slot.current?.id ?? "-")")
@@ -150,6 +157,7 @@ final class FaultPlan: @unchecked Sendable {
             let registry = ModelRegistry(directory: StateDirectory(root: state.root, fileSystem: plan.fileSystem),
                                          shippedModelPath: shipped, slot: ModelSlot())
             _ = try registry.load(setAside: false)
+            plan.arm()
             let registered = (try? registry.register(network: network, metadata: [TrainedModel.testAccuracyKey: "0.5"],
                                                      id: "model-c", jobID: "job-c",
                                                      createdAt: RFC3339Date(milliseconds: 1_000))) != nil
@@ -182,6 +190,7 @@ final class FaultPlan: @unchecked Sendable {
             _ = try registry.load(setAside: false)
             let queue = TrainingQueue(store: JobStore(directory: faulty), registry: registry,
                                       makeTrainer: StartGate(open: false).factory())
+            plan.arm()
             let job = try? queue.submit(TrainingQueueTests.request(seed: 1))
             _ = Self.leftoverTemporaryFiles(in: state.jobsDirectory)
             let next = JobStore(directory: StateDirectory(root: state.root))
@@ -193,6 +202,38 @@ final class FaultPlan: @unchecked Sendable {
         }
         print("\(#function) \(mode): a fault injected at each of \(runs) calls")
         #expect(runs >= 8)
+    }
+
+    /// Start-up reads: a job file, model record, model file or active-model choice that cannot
+    /// be read (EIO, EMFILE, or every read failing) is reported and left in place, never set
+    /// aside as corrupt, so the next start finds everything again.
+    @Test(arguments: FaultPlan.modes) func startUpReads(_ mode: FaultPlan.Mode) throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let setup = try JobsFixtures.registry(state, shipped: shipped)
+        try JobsFixtures.register("model-a", in: setup, testAccuracy: 0.6)
+        try setup.activate("model-a")
+        let jobs = JobStore(directory: state)
+        for seed in 1...2 {
+            try jobs.save(TrainingJob(id: "job-\(seed)", params: JobsFixtures.quickConfiguration(seed: UInt64(seed)),
+                                      request: .object([:]), activate: .never, now: RFC3339Date(milliseconds: Int64(seed))))
+        }
+        let runs = try FaultPlan.everyCall(mode) { plan in
+            let faulty = StateDirectory(root: state.root, fileSystem: plan.fileSystem)
+            plan.arm()
+            let registry = ModelRegistry(directory: faulty, shippedModelPath: shipped, slot: ModelSlot())
+            var problems = (try? registry.load(setAside: true)) ?? []
+            problems += (try? registry.restoreActiveModel(setAside: true))?.problems ?? []
+            problems += JobStore(directory: faulty).load(setAside: true)
+            #expect(problems.allSatisfy { $0.quarantinedTo == nil }, "\(mode): set aside for a read fault: \(problems)")
+            #expect(problems.isEmpty || plan.injected)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: state.quarantineDirectory).isEmpty)
+            let next = try Self.restart(state, shipped: shipped)
+            #expect(next.served == "model-a" && next.problems.isEmpty, "\(mode): \(next.problems)")
+            #expect(JobStore(directory: state).load().isEmpty)
+        }
+        #expect(runs >= 12)
+        print("\(#function) \(mode): a fault injected at each of \(runs) calls")
     }
 
     /// Checkpoints: a transient fault on any call is retried and the new checkpoint lands; a
@@ -220,6 +261,7 @@ final class FaultPlan: @unchecked Sendable {
             let queue = TrainingQueue(store: JobStore(directory: faulty), registry: registry, settings: settings,
                                       makeTrainer: StartGate(open: false).factory())
             var thrown = false
+            plan.arm()
             do {
                 try queue.writeWithRetries(try checkpoint(epochs: 2).encoded(), to: path, job: "job-x")
             } catch {

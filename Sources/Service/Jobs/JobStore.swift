@@ -1,4 +1,5 @@
 import Foundation
+import ModelFile
 
 /// Every job, in memory and one file each at `<state-dir>/jobs/<id>.json`.
 ///
@@ -17,7 +18,8 @@ public final class JobStore: @unchecked Sendable {
 
     /// Reads every job file. A file that does not parse as a job, or whose name does not match
     /// its id, is returned as a problem and, when `setAside` (only the queue owner may), moved
-    /// to `quarantine/`; the rest load.
+    /// to `quarantine/`; one that cannot be read (EIO, EMFILE) is returned as a problem and left
+    /// where it is; the rest load.
     public func load(setAside: Bool = true) -> [StateProblem] {
         var loaded: [String: TrainingJob] = [:]
         var problems: [StateProblem] = []
@@ -29,8 +31,7 @@ public final class JobStore: @unchecked Sendable {
         for name in directory.files(in: directory.jobsDirectory, suffix: ".json") {
             let path = directory.jobsDirectory + "/" + name
             do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                let job = try decoder.decode(TrainingJob.self, from: data)
+                let job = try decoder.decode(TrainingJob.self, from: Data(try directory.read(path)))
                 guard name == job.id + ".json" else {
                     reject(path, "holds job \(job.id), not the job its name says")
                     continue
@@ -38,10 +39,12 @@ public final class JobStore: @unchecked Sendable {
                 loaded[job.id] = job
             } catch let error as DecodingError {
                 reject(path, "not a readable job file (\(Self.describe(error)))")
-            } catch CocoaError.fileReadNoSuchFile {
+            } catch let error as FileError where error.code == ENOENT {
                 continue  // gone between listing and reading: not a problem
             } catch {
-                reject(path, "cannot be read: \(error.localizedDescription)")
+                // An I/O failure says nothing about the content: reported, never set aside.
+                problems.append(StateProblem(path: path, reason: "could not be read (\(error)); left in place",
+                                             quarantinedTo: nil))
             }
         }
         lock.withLock { jobs = loaded }

@@ -84,12 +84,14 @@ public final class ModelRegistry: @unchecked Sendable {
             guard id != Self.shippedID else { rejectRecord("the id shipped is reserved for the shipped model"); continue }
             let record: ModelRecord
             do {
-                record = try decoder.decode(ModelRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+                record = try decoder.decode(ModelRecord.self, from: Data(try directory.read(path)))
             } catch let error as DecodingError {
                 rejectRecord("not a readable model record (\(JobStore.describe(error)))")
                 continue
             } catch {
-                rejectRecord("cannot be read: \(error.localizedDescription)")
+                // An I/O failure says nothing about the content: reported, never set aside.
+                problems.append(StateProblem(path: path, reason: "could not be read (\(error)); left in place",
+                                             quarantinedTo: nil))
                 continue
             }
             guard record.id == id else { rejectRecord("holds model \(record.id), not the model its name says"); continue }
@@ -98,7 +100,16 @@ public final class ModelRegistry: @unchecked Sendable {
                 continue
             }
             do {
-                _ = try Self.loadNetwork(path: modelPath, threads: 1)
+                _ = try Self.loadNetwork(path: modelPath, threads: 1, fileSystem: directory.fileSystem)
+            } catch let error as SafeTensorsError {
+                guard case .readFailed = error else {
+                    reject(modelPath, "model file does not load: \(error)")
+                    reject(path, "record of a model file that does not load")
+                    continue
+                }
+                problems.append(StateProblem(path: modelPath, reason: "could not be read (\(error)); left in place",
+                                             quarantinedTo: nil))
+                continue
             } catch {
                 reject(modelPath, "model file does not load: \(error)")
                 reject(path, "record of a model file that does not load")
@@ -113,7 +124,9 @@ public final class ModelRegistry: @unchecked Sendable {
         // own registrations are the only ones, may call a model file without a record stale.
         for name in directory.files(in: modelsDirectory, suffix: ".safetensors") where setAside {
             let id = String(name.dropLast(".safetensors".count))
-            guard loaded[id] == nil, FileManager.default.fileExists(atPath: modelsDirectory + "/" + name) else { continue }
+            // A record that is there but could not be read (or was set aside with its model) is not a missing one.
+            guard loaded[id] == nil, !FileManager.default.fileExists(atPath: directory.modelRecordPath(id)),
+                  FileManager.default.fileExists(atPath: modelsDirectory + "/" + name) else { continue }
             problems.append(directory.quarantine(modelsDirectory + "/" + name,
                                                  reason: "model file without a record (its registration did not finish)"))
         }
@@ -131,9 +144,10 @@ public final class ModelRegistry: @unchecked Sendable {
         for name in directory.files(in: directory.modelsDirectory, suffix: ".json") {
             let id = String(name.dropLast(".json".count))
             guard !known.contains(id), id != Self.shippedID,
-                  let data = FileManager.default.contents(atPath: directory.modelRecordPath(id)),
-                  var record = try? JSONDecoder().decode(ModelRecord.self, from: data), record.id == id,
-                  (try? Self.loadNetwork(path: directory.modelPath(id), threads: 1)) != nil else { continue }
+                  let data = try? directory.read(directory.modelRecordPath(id)),
+                  var record = try? JSONDecoder().decode(ModelRecord.self, from: Data(data)), record.id == id,
+                  (try? Self.loadNetwork(path: directory.modelPath(id), threads: 1, fileSystem: directory.fileSystem)) != nil
+            else { continue }
             record.active = false
             record.readOnly = false
             added[id] = record
@@ -152,7 +166,7 @@ public final class ModelRegistry: @unchecked Sendable {
         let path = directory.activeModelPath
         if FileManager.default.fileExists(atPath: path) {
             do {
-                let choice = try JSONDecoder().decode(ActiveModelChoice.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+                let choice = try JSONDecoder().decode(ActiveModelChoice.self, from: Data(try directory.read(path)))
                 if choice.id != Self.shippedID {
                     if record(choice.id) == nil {
                         problems.append(StateProblem(path: path, reason: "the active model \(choice.id) is not registered; "
@@ -171,10 +185,14 @@ public final class ModelRegistry: @unchecked Sendable {
                         }
                     }
                 }
-            } catch {
+            } catch is DecodingError {
                 let reason = "not a readable active-model choice; serving the shipped model"
                 problems.append(setAside ? directory.quarantine(path, reason: reason)
                                          : StateProblem(path: path, reason: reason, quarantinedTo: nil))
+            } catch {
+                // Not readable now (EIO, EMFILE): the state watcher tries again within a poll.
+                problems.append(StateProblem(path: path, reason: "could not be read (\(error)); serving the shipped "
+                                             + "model until it can", quarantinedTo: nil))
             }
         }
         let shipped = try loadVerified(Self.shippedID)
@@ -317,9 +335,10 @@ public final class ModelRegistry: @unchecked Sendable {
     private func followHoldingLock() -> FollowOutcome {
         let path = directory.activeModelPath
         let choice: ActiveModelChoice
-        if let data = FileManager.default.contents(atPath: path) {
-            guard let decoded = try? JSONDecoder().decode(ActiveModelChoice.self, from: data) else {
-                return .unchanged  // not readable: the owner sets it aside at its start; keep serving
+        if FileManager.default.fileExists(atPath: path) {
+            guard let data = try? directory.read(path),
+                  let decoded = try? JSONDecoder().decode(ActiveModelChoice.self, from: Data(data)) else {
+                return .unchanged  // unreadable now or corrupt (the owner sets that aside): keep serving, look again next poll
             }
             choice = decoded
         } else {
@@ -352,7 +371,8 @@ public final class ModelRegistry: @unchecked Sendable {
     func loadVerified(_ id: String) throws -> LoadedModel {
         let path = id == Self.shippedID ? shippedModelPath : directory.modelPath(id)
         do {
-            let (network, metadata) = try Self.loadNetwork(path: path, threads: inferenceThreads)
+            let (network, metadata) = try Self.loadNetwork(path: path, threads: inferenceThreads,
+                                                           fileSystem: directory.fileSystem)
             return LoadedModel(id: id, network: network, metadata: metadata)
         } catch {
             throw ModelRegistryError.loadFailed(id: id, reason: "\(error)")
@@ -362,8 +382,9 @@ public final class ModelRegistry: @unchecked Sendable {
     /// Reads a model file and checks it classifies a 28x28 image into 10 finite scores. The
     /// network its metadata describes is sized before it is built: a file whose metadata
     /// declares more weights than it holds is refused without allocating them.
-    static func loadNetwork(path: String, threads: Int) throws -> (Network, [String: String]) {
-        let file = try SafeTensorsFile.read(path: path)
+    static func loadNetwork(path: String, threads: Int,
+                            fileSystem: FileSystem = .posix) throws -> (Network, [String: String]) {
+        let file = try SafeTensorsFile.read(path: path, fileSystem: fileSystem)
         if let json = file.metadata[ModelMetadataKey.architecture],
            let architecture = try? JSONDecoder().decode(Architecture.self, from: Data(json.utf8)),
            let declared = try? TrainingFootprint.parameterCount(of: architecture) {

@@ -62,6 +62,12 @@ public struct StateDirectory: Sendable {
         return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(suffix) }.sorted()
     }
 
+    /// The content of `path`, read through this directory's file system.
+    /// - Throws: `FileError` (an I/O failure: the file is not to be judged corrupt for it).
+    func read(_ path: String) throws -> [UInt8] {
+        try fileSystem.readAll(path)
+    }
+
     /// Writes `bytes` to `path` atomically through this directory's file system. A write
     /// whose rename committed is done, even when the directory sync after it failed.
     func write(_ bytes: [UInt8], to path: String) throws {
