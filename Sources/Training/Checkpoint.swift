@@ -45,8 +45,8 @@ public struct Checkpoint: Equatable {
         try AtomicFile.write(try encoded(), to: path, fileSystem: fileSystem)
     }
 
-    public static func read(from path: String) throws -> Checkpoint {
-        let file = try SafeTensorsFile.read(path: path)
+    public static func read(from path: String, fileSystem: FileSystem = .posix) throws -> Checkpoint {
+        let file = try SafeTensorsFile.read(path: path, fileSystem: fileSystem)
         func fail(_ reason: String) -> Error { .malformed(path: path, reason: reason) }
         guard file.metadata["format"] == "mnist-cnn-checkpoint/1" else { throw fail("format is not mnist-cnn-checkpoint/1") }
         guard let configuration = file.metadata["configuration"],

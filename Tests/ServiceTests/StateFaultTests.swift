@@ -322,3 +322,64 @@ final class FaultPlan: @unchecked Sendable {
         #expect(failed.metrics.count == 1)
     }
 }
+
+/// A checkpoint that cannot be read for a moment at resume.
+@Suite struct CheckpointReadTests {
+    /// Resumes a job killed after epoch 1 of 2 while opening its checkpoint fails
+    /// `failures` times with EIO.
+    static func resume(failures: Int) throws -> (job: TrainingJob, checkpointKept: Bool, quarantined: [String]) {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        var job = TrainingJob(id: "job-resume", params: JobsFixtures.quickConfiguration(epochs: 2, seed: 5),
+                              request: .object([:]), activate: .never, now: RFC3339Date(milliseconds: 1_000))
+        try job.start(at: RFC3339Date(milliseconds: 1_010))
+        try JobStore(directory: state).save(job)
+        let trainer = try Trainer(configuration: job.params, trainingSet: JobsFixtures.syntheticSet, testSet: nil)
+        var saved: Checkpoint?
+        _ = try trainer.run(observer: TrainingObserver(epochFinished: { _, checkpoint in saved = checkpoint },
+                                                       shouldStop: { saved != nil }))
+        try #require(saved).write(to: state.checkpointPath(job.id))
+
+        let remaining = JobsTestBox(failures)
+        let real = FileSystem.posix
+        var flaky = real
+        flaky.open = { path, flags, mode in
+            if path == state.checkpointPath(job.id), flags & O_CREAT == 0, remaining.value > 0 {
+                remaining.value -= 1
+                errno = EIO
+                return -1
+            }
+            return real.open(path, flags, mode)
+        }
+        let disk = StateDirectory(root: state.root, fileSystem: flaky)
+        var settings = TrainingQueue.Settings()
+        settings.threads = 1
+        settings.writeRetryDelay = 0.001
+        let queue = TrainingQueue(store: JobStore(directory: disk), registry: try JobsFixtures.registry(disk, shipped: shipped),
+                                  settings: settings, makeTrainer: StartGate(open: true).factory())
+        defer { queue.shutdown() }
+        #expect(queue.recover().isEmpty)
+        queue.start()
+        #expect(JobsFixtures.eventually { queue.store.job(job.id)?.status.isFinished == true })
+        return (try #require(queue.store.job(job.id)), FileManager.default.fileExists(atPath: state.checkpointPath(job.id)),
+                try FileManager.default.contentsOfDirectory(atPath: state.quarantineDirectory))
+    }
+
+    /// Two failed opens are retried away: the job resumes after epoch 1 and finishes.
+    @Test func aTransientReadFaultIsRetried() throws {
+        let (job, _, quarantined) = try Self.resume(failures: 2)
+        #expect(job.status == .succeeded)
+        #expect(job.transitions.contains { $0.reason?.contains("resuming from the checkpoint after epoch 1") == true })
+        #expect(quarantined.isEmpty)
+    }
+
+    /// A checkpoint that stays unreadable is neither set aside nor trained over: the job fails
+    /// saying so and the file stays.
+    @Test func aLastingReadFaultKeepsTheCheckpoint() throws {
+        let (job, kept, quarantined) = try Self.resume(failures: 1_000)
+        #expect(job.status == .failed)
+        #expect(job.error?.contains("could not be read") == true, "\(job.error ?? "")")
+        #expect(kept)
+        #expect(quarantined.isEmpty)
+    }
+}

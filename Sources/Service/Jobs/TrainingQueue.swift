@@ -317,13 +317,27 @@ public final class TrainingQueue: @unchecked Sendable {
         }
         if FileManager.default.fileExists(atPath: checkpointPath) {
             do {
-                let read = try Checkpoint.read(from: checkpointPath)
+                // Reading is retried like writing: an I/O failure says nothing about the file.
+                let read = try retrying("checkpoint read", path: checkpointPath, job: id, when: Self.isReadFailure) {
+                    try Checkpoint.read(from: checkpointPath, fileSystem: directory.fileSystem)
+                }
                 if read.configuration == queuedJob.params {
                     checkpoint = read
                     startReason = "resuming from the checkpoint after epoch \(read.completedEpochs)"
                 } else {
                     discardCheckpoint("the checkpoint belongs to another configuration")
                 }
+            } catch SafeTensorsError.readFailed {
+                // Still unreadable after the retries: the file stays for the next attempt, and
+                // the job does not run without it (it would lose the epochs it holds).
+                let reason = "the checkpoint could not be read (an I/O error, after retries); it is kept, "
+                    + "for `mnist-cnn train --checkpoint` to resume from"
+                mutate(id) { job in
+                    guard job.status == .queued else { return }
+                    try job.fail(reason: reason, at: now)
+                }
+                logger.error("training job failed", metadata: ["job": "\(id)", "reason": "\(reason)"])
+                return
             } catch {
                 discardCheckpoint("the checkpoint is unreadable", detail: "\(error)")
             }
@@ -484,24 +498,38 @@ public final class TrainingQueue: @unchecked Sendable {
     /// but time.
     /// - Throws: the last error after `Settings.writeRetries` retries.
     func writeWithRetries(_ bytes: [UInt8], to path: String, job id: String) throws {
+        try retrying("write", path: path, job: id) { try directory.write(bytes, to: path) }
+    }
+
+    /// `body` tried again with a doubling pause (`Settings.writeRetryDelay`, up to
+    /// `Settings.writeRetries` times) while it throws an error `isTransient` accepts: for I/O
+    /// that a full disk or a flaky volume can fail for a moment.
+    private func retrying<T>(_ what: String, path: String, job id: String,
+                             when isTransient: (any Error) -> Bool = { _ in true }, _ body: () throws -> T) throws -> T {
         var delay = settings.writeRetryDelay
         var retry = 0
         while true {
             do {
-                try directory.write(bytes, to: path)
+                let result = try body()
                 if retry > 0 {
-                    logger.notice("write succeeded after retries", metadata: ["job": "\(id)", "retries": "\(retry)"])
+                    logger.notice("\(what) succeeded after retries", metadata: ["job": "\(id)", "retries": "\(retry)"])
                 }
-                return
+                return result
             } catch {
-                guard retry < settings.writeRetries else { throw error }
+                guard retry < settings.writeRetries, isTransient(error) else { throw error }
                 retry += 1
-                logger.warning("write failed; retrying", metadata: ["job": "\(id)", "path": "\(path)", "retry": "\(retry)",
-                                                                  "error": "\(error)"])
+                logger.warning("\(what) failed; retrying", metadata: ["job": "\(id)", "path": "\(path)", "retry": "\(retry)",
+                                                                     "error": "\(error)"])
                 Thread.sleep(forTimeInterval: delay)
                 delay *= 2
             }
         }
+    }
+
+    /// Whether reading a file failed for I/O (worth retrying), not for what it holds.
+    static func isReadFailure(_ error: any Error) -> Bool {
+        if case SafeTensorsError.readFailed = error { return true }
+        return false
     }
 
     /// Gives the calling thread a lower scheduling priority (a higher nice value); never
