@@ -437,7 +437,10 @@ PY
 
 if [ "$SMOKE_TRAIN" = 1 ]; then
   say "POST /train: a short job that writes its model into the volume"
-  expect_status 202 /train -X POST -H 'Content-Type: application/json' \
+  # The admin token the service generated at its first start on the volume (mode 0600).
+  TOKEN=$(cat "$RUN/volume$(echo "$STATE_DIR" | tr / _)/admin-token")
+  expect_status 401 /train -X POST -H 'Content-Type: application/json' --data '{}'
+  expect_status 202 /train -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     --data '{"epochs": 1, "limit": 2000, "activate": "never", "seed": 1}'
   JOB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$RUN/body")
   STATUS=""

@@ -14,8 +14,10 @@
 # The server's training-data directory is empty (--mnist-dir pointing at an empty directory),
 # so POST /train can be fuzzed like every other operation without real training: each accepted
 # job fails at once saying the data is unreadable. (With no --mnist-dir at all, every valid
-# POST /train would be 503 and the accepting path would go unfuzzed.) Admin operations are accepted because the client is on
-# loopback and no admin token is configured.
+# POST /train would be 503 and the accepting path would go unfuzzed.) No admin token is
+# configured, so the server generates one into its state directory; every request carries it
+# (read with `mnist-cnn token`), and Schemathesis' ignored_auth check sends requests without
+# it to make sure they are refused.
 #
 # Needs python3 with the venv module (Debian: python3-venv) and curl. Exits non-zero on any
 # failure, including the server dying or not exiting cleanly on SIGTERM.
@@ -44,7 +46,7 @@ scratch=$(mktemp -d /tmp/mnist-cnn-schemathesis.XXXXXX)
 state=$scratch/state
 log=$scratch/server.log
 mkdir -p "$state" "$scratch/run" "$scratch/empty-mnist"
-# An empty training-data directory and no admin token: see above.
+# An empty training-data directory and a generated admin token: see above.
 env -u MNIST_DIR -u MNIST_CNN_ADMIN_TOKEN \
     "$binary" serve --host 127.0.0.1 --port "$port" --model "$model" --state-dir "$state" \
     --mnist-dir "$scratch/empty-mnist" --log-level warning >"$log" 2>&1 &
@@ -65,6 +67,7 @@ for _ in $(seq 1 120); do
     sleep 0.5
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "schemathesis.sh: not ready after 60 s" >&2; cat "$log" >&2; exit 1; }
+token=$("$binary" token --state-dir "$state")
 
 # Checks (set in a config file, because only there can one check be turned off for one
 # operation): all of Schemathesis' checks, including not_a_server_error,
@@ -73,7 +76,7 @@ curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "schemathesis.sh:
 #  - positive_data_acceptance: the spec cannot say "a valid PNG" in JSON Schema, so schema-valid
 #    bodies (random bytes as image/png, random base64) are rightly answered 400/415/422;
 #  - missing_required_header: no operation has a required request header (Authorization on
-#    admin operations is optional for loopback clients without a token);
+#    admin operations is the security scheme, which ignored_auth checks);
 #  - use_after_free: the one DELETE (/train/{id}) cancels a job, it does not remove it: the
 #    contract keeps the cancelled job visible at GET /train/{id}.
 # and, for POST /train only, negative_data_rejection: a body of only whitespace is not JSON but
@@ -111,6 +114,7 @@ spec=$(pwd)/openapi.yaml
 status=0
 (cd "$scratch/run" && PYTHONPATH=. SCHEMATHESIS_HOOKS=pgm_serializer "$venv/bin/schemathesis" --config-file schemathesis.toml run "$spec" \
     --url "http://127.0.0.1:$port" \
+    --header "Authorization: Bearer $token" \
     --max-examples "$max_examples" \
     --max-time "$max_time" \
     --seed "$seed" \

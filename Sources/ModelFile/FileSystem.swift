@@ -22,6 +22,9 @@ public struct FileSystem: Sendable {
     public var close: @Sendable (_ descriptor: Int32) -> Int32
     public var rename: @Sendable (_ from: String, _ to: String) -> Int32
     public var unlink: @Sendable (_ path: String) -> Int32
+    /// A second name for an existing file; fails with `EEXIST` when the new name is taken,
+    /// which makes it the atomic "create only if absent" that `rename` is not.
+    public var link: @Sendable (_ existing: String, _ new: String) -> Int32
 
     public init(open: @escaping @Sendable (String, Int32, mode_t) -> Int32,
                 read: @escaping @Sendable (Int32, UnsafeMutableRawBufferPointer) -> Int,
@@ -30,7 +33,8 @@ public struct FileSystem: Sendable {
                 fsync: @escaping @Sendable (Int32) -> Int32,
                 close: @escaping @Sendable (Int32) -> Int32,
                 rename: @escaping @Sendable (String, String) -> Int32,
-                unlink: @escaping @Sendable (String) -> Int32) {
+                unlink: @escaping @Sendable (String) -> Int32,
+                link: @escaping @Sendable (String, String) -> Int32 = FileSystem.posixLink) {
         self.open = open
         self.read = read
         self.write = write
@@ -39,6 +43,16 @@ public struct FileSystem: Sendable {
         self.close = close
         self.rename = rename
         self.unlink = unlink
+        self.link = link
+    }
+
+    /// The real `link(2)`.
+    public static let posixLink: @Sendable (String, String) -> Int32 = { existing, new in
+        #if canImport(Darwin)
+        Darwin.link(existing, new)
+        #else
+        Glibc.link(existing, new)
+        #endif
     }
 
     /// The real system calls.
@@ -96,6 +110,37 @@ public struct FileSystem: Sendable {
             Glibc.unlink(path)
             #endif
         })
+}
+
+extension FileSystem {
+    /// The whole content of `path`, read through these calls (so a test can fail any of them).
+    /// A file that shrinks while it is read gives what was there.
+    /// - Throws: `FileError` naming the step, the path and the errno.
+    public func readAll(_ path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC, 0)
+        guard descriptor >= 0 else { throw FileError(operation: "open", path: path, code: errno) }
+        defer { _ = close(descriptor) }
+        let size = self.size(descriptor)
+        guard size >= 0 else { throw FileError(operation: "stat", path: path, code: errno) }
+        var failure: Int32?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            initialized = 0
+            while initialized < size {
+                let count = read(descriptor, UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + initialized,
+                                                                           count: size - initialized))
+                if count > 0 {
+                    initialized += count
+                } else if count == 0 {
+                    break
+                } else if errno != EINTR {
+                    failure = errno
+                    break
+                }
+            }
+        }
+        if let failure { throw FileError(operation: "read", path: path, code: failure) }
+        return bytes
+    }
 }
 
 /// The text of the current `errno`.

@@ -16,10 +16,14 @@ public final class ServiceApp: @unchecked Sendable {
     public let batcher: InferenceBatcher
     public private(set) var registry: ModelRegistry!
     public private(set) var queue: TrainingQueue!
+    /// The admin token in use and where it came from (configured or the state directory's file).
+    public private(set) var adminToken: (token: String, source: AdminToken.Source)!
     private let router = Router()
     /// Made with the app, so signal handlers can be installed before `start()`; routes are
     /// added to `router` in `start()`, before the server starts.
     private let server: HTTPServer
+    private var lease: QueueLease!
+    private var watcher: StateWatcher?
 
     public init(configuration: ServiceConfiguration, logger: Logger) throws {
         try configuration.validate()
@@ -44,37 +48,59 @@ public final class ServiceApp: @unchecked Sendable {
 
     /// Loads the state (jobs, registered models, the active choice), binds the port, warms the
     /// active model up, and only then reports ready. Corrupt files in the state directory are
-    /// logged and set aside, never fatal.
+    /// logged and (by the queue owner) set aside, never fatal.
+    ///
+    /// Many processes may share the state directory. A process with training data that gets
+    /// the `QueueLease` owns the queue (recovers, runs jobs, cleans up); one that does not get
+    /// it is a standby that takes over when the lease frees; one without training data only
+    /// reads. Every one follows `active-model.json` (`StateWatcher`).
     public func start() throws {
         metrics.setReady(false)
         let state = StateDirectory(root: configuration.stateDirectory)
         try state.createDirectories()
+        adminToken = try AdminToken.resolve(configured: configuration.adminToken, state: state)
+        logger.notice("admin token", metadata: ["source": "\(adminToken.source)"])
+        if case .stateFile(let path, _) = adminToken.source, !AdminToken.fileIsPrivate(state: state) {
+            logger.warning("the admin token file is readable by other users; restrict it with chmod 600",
+                           metadata: ["path": "\(path)"])
+        }
+        lease = QueueLease(path: state.queueLockPath)
+        let role: TrainingQueue.Role = configuration.mnistDirectory == nil ? .readOnly
+            : lease.tryAcquire() ? .owner : .standby
         registry = ModelRegistry(directory: state, shippedModelPath: configuration.modelPath, slot: slot,
                                  inferenceThreads: configuration.batching.threads)
-        var problems = try registry.load()
-        let (model, restoreProblems) = try registry.restoreActiveModel()
+        var problems = try registry.load(setAside: role == .owner)
+        let (model, restoreProblems) = try registry.restoreActiveModel(setAside: role == .owner)
         problems += restoreProblems
         var queueSettings = TrainingQueue.Settings()
         queueSettings.maxQueued = configuration.maxQueuedJobs
         queueSettings.threads = configuration.trainingThreads
-        queue = TrainingQueue(store: JobStore(directory: state), registry: registry, settings: queueSettings,
+        queueSettings.maxAttempts = configuration.maxJobAttempts
+        queue = TrainingQueue(store: JobStore(directory: state), registry: registry, settings: queueSettings, role: role,
                               makeTrainer: MNISTTrainerSource(directory: configuration.mnistDirectory).factory,
                               logger: logger)
-        problems += queue.recover()
-        for problem in problems {
-            logger.warning("state file set aside", metadata: ["problem": "\(problem)"])
+        if role == .owner {
+            problems += queue.recover()
+        } else {
+            queue.refreshFromDisk()
         }
+        for problem in problems {
+            logger.warning(role == .owner ? "state file set aside" : "state file unusable (left for the queue owner)",
+                           metadata: ["problem": "\(problem)"])
+        }
+        logger.notice("training queue", metadata: ["role": "\(role.rawValue)", "lock": "\(state.queueLockPath)"])
 
         PredictRoutes(batcher: batcher, configuration: configuration, readiness: readiness, metrics: metrics)
             .register(on: router)
         OperationsRoutes(readiness: readiness, slot: slot, metrics: metrics, beforeScrape: { [weak self] in
             self?.refreshTrainingMetrics()
         }).register(on: router)
-        JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: configuration.adminToken),
+        JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: adminToken.token),
                   trainingUnavailable: configuration.mnistDirectory == nil
                     ? "this server has no training data: start it with --mnist-dir (or MNIST_DIR) pointing to the MNIST files"
                     : nil,
-                  maxTrainBodyBytes: configuration.maxTrainBodyBytes)
+                  maxTrainBodyBytes: configuration.maxTrainBodyBytes,
+                  maxJobMemoryBytes: configuration.maxJobMemoryBytes)
             .register(on: router)
         WebRoutes().register(on: router)
 
@@ -95,11 +121,49 @@ public final class ServiceApp: @unchecked Sendable {
         }
         slot.swap(to: model)
         batcher.start()
-        queue.start()
+        if role == .owner { queue.start() }
+        let watcher = StateWatcher(interval: configuration.statePollInterval) { [weak self] in self?.watchState() }
+        self.watcher = watcher
+        watcher.start()
         readiness.set(.ready)
         logger.notice("serving", metadata: ["port": "\(server.boundPort)", "model": "\(model.id)",
                                             "kernel": "\(model.network.gemm.instructionSet.rawValue)",
                                             "training": "\(configuration.mnistDirectory ?? "disabled (no --mnist-dir)")"])
+    }
+
+    /// One look at the shared state directory (every `statePollInterval` seconds): a standby
+    /// tries to take the queue over; a process that does not own the queue refreshes the jobs
+    /// and models it shows; every process follows the persisted active-model choice.
+    private func watchState() {
+        // A draining process leaves the queue to the next standby rather than take it on its way out.
+        if queue.role == .standby && readiness.current != .draining && lease.tryAcquire() {
+            queue.takeOwnership()
+            logger.notice("took over the training queue: its previous owner stopped",
+                          metadata: ["lock": "\(lease.path)"])
+            do {
+                for problem in try registry.load(setAside: true) {
+                    logger.warning("state file set aside", metadata: ["problem": "\(problem)"])
+                }
+            } catch {
+                logger.error("could not reload the model registry", metadata: ["error": "\(error)"])
+            }
+            for problem in queue.recover() {
+                logger.warning("state file set aside", metadata: ["problem": "\(problem)"])
+            }
+            queue.start()
+        } else if queue.role != .owner {
+            queue.refreshFromDisk()
+            registry.refreshRecords()
+        }
+        switch registry.followPersistedChoice() {
+        case .unchanged:
+            break
+        case .switched(let id):
+            logger.notice("now serving the model activated on the state directory", metadata: ["model": "\(id)"])
+        case let .failed(id, reason):
+            logger.error("cannot serve the model activated on the state directory; keeping the current one",
+                         metadata: ["model": "\(id)", "reason": "\(reason)"])
+        }
     }
 
     /// Jobs by state, the running job's figures and the server's dropped access-log lines,
@@ -139,7 +203,9 @@ public final class ServiceApp: @unchecked Sendable {
     /// running job keeps its last checkpoint and resumes at the next start).
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        watcher?.stop()
         batcher.stop()
         queue?.shutdown()
+        lease?.release()
     }
 }

@@ -14,7 +14,7 @@ public struct ServiceConfiguration: Sendable {
     public var stateDirectory = "var"
     /// Training data for `/train` jobs; nil disables training.
     public var mnistDirectory: String?
-    /// With a token, admin operations need `Authorization: Bearer <token>`; without, loopback only.
+    /// The admin token; nil to use (or at first start generate) `<state-dir>/admin-token`.
     public var adminToken: String?
     public var batching = InferenceBatcher.Settings()
     /// Images one `/predict` request may carry.
@@ -36,6 +36,14 @@ public struct ServiceConfiguration: Sendable {
     public var trainingThreads = max(1, ThreadPool.availableCores - 1)
     /// Training jobs waiting at most.
     public var maxQueuedJobs = 8
+    /// The most memory one training job may need by its `TrainingFootprint` estimate (bytes);
+    /// larger jobs are refused at submit with 422.
+    public var maxJobMemoryBytes = 1 << 30
+    /// Starts a training job gets before a job whose process keeps dying is failed.
+    public var maxJobAttempts = 2
+    /// Seconds between looks at the shared state directory: the most an activation through
+    /// another replica takes to reach this one, and a standby to take the queue over.
+    public var statePollInterval: Double = 1
 
     public init() {}
 
@@ -97,5 +105,10 @@ public struct ServiceConfiguration: Sendable {
         guard maxPredictBodyBytes >= 1 else { throw fail("--max-predict-body-bytes must be at least 1") }
         guard maxTrainBodyBytes >= 1 else { throw fail("--max-train-body-bytes must be at least 1") }
         guard trainingThreads >= 1 else { throw fail("--training-threads must be at least 1") }
+        guard maxJobMemoryBytes >= 1 << 20 else { throw fail("--max-job-memory-mb must be at least 1") }
+        guard maxJobAttempts >= 1 else { throw fail("--max-job-attempts must be at least 1") }
+        guard statePollInterval >= 0.01, statePollInterval <= 60 else {
+            throw fail("--state-poll-interval must be in 0.01...60 seconds")
+        }
     }
 }

@@ -41,12 +41,12 @@ public struct Checkpoint: Equatable {
         return file.encode()
     }
 
-    public func write(to path: String) throws {
-        try AtomicFile.write(try encoded(), to: path)
+    public func write(to path: String, fileSystem: FileSystem = .posix) throws {
+        try AtomicFile.write(try encoded(), to: path, fileSystem: fileSystem)
     }
 
-    public static func read(from path: String) throws -> Checkpoint {
-        let file = try SafeTensorsFile.read(path: path)
+    public static func read(from path: String, fileSystem: FileSystem = .posix) throws -> Checkpoint {
+        let file = try SafeTensorsFile.read(path: path, fileSystem: fileSystem)
         func fail(_ reason: String) -> Error { .malformed(path: path, reason: reason) }
         guard file.metadata["format"] == "mnist-cnn-checkpoint/1" else { throw fail("format is not mnist-cnn-checkpoint/1") }
         guard let configuration = file.metadata["configuration"],
@@ -58,11 +58,22 @@ public struct Checkpoint: Equatable {
             return try tensor.floats
         }
         let decoder = JSONDecoder()
+        let resolved = try decoder.decode(TrainingConfiguration.self, from: Data(configuration.utf8))
+        let epochHistory = try decoder.decode([EpochMetrics].self, from: Data(history.utf8))
+        // Checked before any tensor is converted: a file that claims more finished epochs than
+        // its run has (or a history that disagrees) would make the epoch range invalid and trap.
+        guard epochs >= 1, epochs <= resolved.epochs else {
+            throw fail("completed_epochs \(epochs) is outside 1...\(resolved.epochs) (the run's epochs)")
+        }
+        guard step >= 0 else { throw fail("optimizer_step \(step) is negative") }
+        guard epochHistory.count == epochs else {
+            throw fail("history has \(epochHistory.count) epochs, completed_epochs says \(epochs)")
+        }
         return Checkpoint(
-            configuration: try decoder.decode(TrainingConfiguration.self, from: Data(configuration.utf8)),
+            configuration: resolved,
             completedEpochs: epochs, optimizerStep: step,
             parameters: try floats("parameters"), state: try floats("state"),
             firstMoment: try floats("optimizer.first_moment"), secondMoment: try floats("optimizer.second_moment"),
-            history: try decoder.decode([EpochMetrics].self, from: Data(history.utf8)))
+            history: epochHistory)
     }
 }

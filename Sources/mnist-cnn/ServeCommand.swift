@@ -19,7 +19,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Model file to serve [MNIST_CNN_MODEL] (default models/mnist-cnn.safetensors).") var model: String?
     @Option(help: "Where jobs and trained models live [MNIST_CNN_STATE_DIR] (default ./var).") var stateDir: String?
     @Option(help: "MNIST directory for /train jobs; unset disables training [MNIST_DIR].") var mnistDir: String?
-    @Option(help: "Bearer token for admin operations; unset allows them from loopback only [MNIST_CNN_ADMIN_TOKEN].")
+    @Option(help: "Bearer token for admin operations; unset: the one in <state-dir>/admin-token, generated at first start [MNIST_CNN_ADMIN_TOKEN].")
     var adminToken: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical [MNIST_CNN_LOG_LEVEL] (default info).")
     var logLevel: String?
@@ -41,6 +41,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds an idle keep-alive connection stays open [MNIST_CNN_IDLE_TIMEOUT] (default 60).") var idleTimeout: Double?
     @Option(help: "Seconds in-flight requests get to finish on shutdown [MNIST_CNN_SHUTDOWN_TIMEOUT] (default 20).")
     var shutdownTimeout: Double?
+    @Option(help: "Seconds between looks at the shared state directory: follow activations, take the queue over [MNIST_CNN_STATE_POLL_INTERVAL] (default 1).")
+    var statePollInterval: Double?
+    @Option(help: "Starts a training job gets before one whose process keeps dying is failed [MNIST_CNN_MAX_JOB_ATTEMPTS] (default 2).")
+    var maxJobAttempts: Int?
+    @Option(help: "Most memory one training job may need, MB; larger jobs are refused at submit [MNIST_CNN_MAX_JOB_MEMORY_MB] (default 1024).")
+    var maxJobMemoryMb: Int?
 
     func run() throws {
         let configuration: ServiceConfiguration
@@ -69,6 +75,12 @@ struct ServeCommand: ParsableCommand {
             settings.http.timeouts.headerRead = .seconds(try Setting.resolve(headerTimeout, "MNIST_CNN_HEADER_TIMEOUT", 10.0))
             settings.http.timeouts.idle = .seconds(try Setting.resolve(idleTimeout, "MNIST_CNN_IDLE_TIMEOUT", 60.0))
             settings.http.shutdownDeadline = .seconds(try Setting.resolve(shutdownTimeout, "MNIST_CNN_SHUTDOWN_TIMEOUT", 20.0))
+            settings.statePollInterval = try Setting.resolve(
+                statePollInterval, "MNIST_CNN_STATE_POLL_INTERVAL", settings.statePollInterval)
+            settings.maxJobAttempts = try Setting.resolve(maxJobAttempts, "MNIST_CNN_MAX_JOB_ATTEMPTS", settings.maxJobAttempts)
+            let maxJobMemoryMegabytes = try Setting.resolve(maxJobMemoryMb, "MNIST_CNN_MAX_JOB_MEMORY_MB", 1024)
+            guard (1...1 << 30).contains(maxJobMemoryMegabytes) else { throw CommandFailure("--max-job-memory-mb must be at least 1") }
+            settings.maxJobMemoryBytes = maxJobMemoryMegabytes << 20
             guard settings.batching.threads >= 1 else { throw CommandFailure("--inference-threads must be at least 1") }
             let level = try Setting.resolve(logLevel, "MNIST_CNN_LOG_LEVEL", "info")
             let format = try Setting.resolve(logFormat, "MNIST_CNN_LOG_FORMAT", "text")

@@ -31,13 +31,22 @@ private final class FaultInjector: @unchecked Sendable {
             fsync: { self.shouldFail() ? self.fail() : real.fsync($0) },
             close: { self.shouldFail() ? self.fail() : real.close($0) },
             rename: { self.shouldFail() ? self.fail() : real.rename($0, $1) },
-            unlink: { self.shouldFail() ? self.fail() : real.unlink($0) })
+            unlink: { self.shouldFail() ? self.fail() : real.unlink($0) },
+            link: { self.shouldFail() ? self.fail() : real.link($0, $1) })
     }
 
     private func fail<T: BinaryInteger>() -> T {
         errno = EIO
         return -1
     }
+}
+
+/// A thread-safe count.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
 }
 
 @Suite struct AtomicFileTests {
@@ -91,14 +100,69 @@ private final class FaultInjector: @unchecked Sendable {
                 #expect(thrown == nil && content == new.encode())
                 break
             }
-            // A failure before the rename must keep the old content.
-            if thrown != nil && content == new.encode() {
-                #expect("\(thrown!)".contains("directory"), "new content after a pre-rename fault at call \(failAt)")
+            // A thrown error means nothing changed: once the rename commits, nothing is thrown.
+            if thrown != nil {
+                #expect(content == old, "an error was thrown for a committed write at call \(failAt)")
             }
             failAt += 1
         }
         // open, write, fsync, close, rename, open dir, fsync dir, close dir: at least 8 calls tried.
         #expect(failAt >= 9)
+    }
+
+    /// `createIfAbsent`: many writers racing for one name; exactly one creates it, every
+    /// other finds it, all read the winner's whole content, and no temporary file is left.
+    @Test func createIfAbsentHasOneWinner() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("admin-token")
+        let created = Counter()
+        DispatchQueue.concurrentPerform(iterations: 16) { index in
+            let content = Array("token-\(index)".utf8)
+            if (try? AtomicFile.createIfAbsent(content, at: path, mode: 0o600)) == true { created.increment() }
+        }
+        #expect(created.value == 1)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasPrefix("token-"))
+        #expect(try directory.contents() == ["admin-token"])
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try AtomicFile.createIfAbsent(Array("other".utf8), at: path) == false)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+    }
+
+    /// Fault simulation for `createIfAbsent`: after every injected fault either no file exists
+    /// (and the error was thrown) or the whole content does; never a temporary file.
+    @Test func createIfAbsentSurvivesEveryInjectedFault() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("admin-token")
+        let content = Array("0123456789abcdef".utf8)
+        var failAt = 1
+        while true {
+            try? FileManager.default.removeItem(atPath: path)
+            let injector = FaultInjector(failAt: failAt)
+            let thrown: Bool
+            do {
+                try AtomicFile.createIfAbsent(content, at: path, mode: 0o600, fileSystem: injector.fileSystem)
+                thrown = false
+            } catch {
+                thrown = true
+            }
+            // Only a failed unlink of the temporary file may leave it (and nothing reads it).
+            for name in try directory.contents() where name.contains(".tmp-") {
+                #expect(injector.injected, "a temporary file without a fault at call \(failAt)")
+                try FileManager.default.removeItem(atPath: directory.file(name))
+            }
+            if thrown {
+                #expect(!FileManager.default.fileExists(atPath: path), "fault at call \(failAt)")
+            } else {
+                #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == content, "fault at call \(failAt)")
+            }
+            if !injector.injected { break }
+            failAt += 1
+        }
+        #expect(failAt >= 6)
     }
 
     /// Faults while reading are errors naming the file, never partial tensors.

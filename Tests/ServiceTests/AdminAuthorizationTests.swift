@@ -1,36 +1,61 @@
 import HTTP1
+import Foundation
 import Testing
+import TestSupport
 @testable import Service
 
 @Suite struct AdminAuthorizationTests {
     let secret = "s3cret-token-value"
 
-    /// Without a token, loopback clients are admins and everyone else gets 403.
-    @Test func withoutATokenOnlyLoopbackIsAllowed() throws {
-        let open = AdminAuthorization(token: nil)
-        #expect(open.decide(authorization: nil, isLoopback: true) == .allowed)
-        #expect(open.decide(authorization: "Bearer anything", isLoopback: false) == .forbidden)
-        #expect(AdminAuthorization(token: "").decide(authorization: nil, isLoopback: false) == .forbidden)
-        let remote = try HTTPRequest(method: "POST", target: "/train", remoteAddress: "10.0.0.2", isLoopback: false)
-        let error = #expect(throws: HTTPError.self) { try open.authorize(remote) }
-        #expect(error?.status == 403)
+    /// Loopback is no exemption (a same-host proxy or a sidecar makes every client loopback):
+    /// a loopback request without the token is refused with 401, like any other.
+    @Test func loopbackIsNotTrusted() throws {
+        let guarded = AdminAuthorization(token: secret)
+        let local = try HTTPRequest(method: "POST", target: "/train", remoteAddress: "127.0.0.6", isLoopback: true)
+        let error = #expect(throws: HTTPError.self) { try guarded.authorize(local) }
+        #expect(error?.status == 401)
+        let withToken = try HTTPRequest(method: "POST", target: "/train", headers: ["Authorization": "Bearer \(secret)"],
+                                        remoteAddress: "10.0.0.2", isLoopback: false)
+        #expect(throws: Never.self) { try guarded.authorize(withToken) }
     }
 
-    /// With a token, loopback is no exemption: the right bearer token is required.
-    @Test func withATokenTheBearerTokenIsRequired() {
+    /// The right bearer token is required; the scheme is case-insensitive, nothing else is lenient.
+    @Test func theBearerTokenIsRequired() {
         let guarded = AdminAuthorization(token: secret)
-        #expect(guarded.decide(authorization: "Bearer \(secret)", isLoopback: false) == .allowed)
-        #expect(guarded.decide(authorization: "bearer \(secret)", isLoopback: false) == .allowed)
-        #expect(guarded.decide(authorization: "BEARER  \(secret) ", isLoopback: false) == .allowed)
+        #expect(guarded.decide(authorization: "Bearer \(secret)") == .allowed)
+        #expect(guarded.decide(authorization: "bearer \(secret)") == .allowed)
+        #expect(guarded.decide(authorization: "BEARER  \(secret) ") == .allowed)
         for bad in [nil, "", "Bearer", "Bearer ", "Basic \(secret)", "Bearer wrong", "Bearer \(secret)x",
                     "Bearer \(secret.dropLast())", "Bearer\(secret)", secret] {
-            let decision = guarded.decide(authorization: bad, isLoopback: true)
+            let decision = guarded.decide(authorization: bad)
             guard case .unauthorized(let detail) = decision else {
                 Issue.record("\(bad ?? "nil") was not refused: \(decision)")
                 continue
             }
             #expect(!detail.contains(secret), "the detail must not echo the token")
         }
+    }
+
+    /// Without a configured token one is generated into the state directory (mode 0600, 64
+    /// hex digits), the next start reads the same one, and a configured token wins.
+    @Test func generatedTokenIsSharedThroughTheStateDirectory() throws {
+        let directory = try TemporaryDirectory(prefix: "admin-token")
+        defer { directory.remove() }
+        let state = StateDirectory(root: directory.path)
+        let (first, firstSource) = try AdminToken.resolve(configured: nil, state: state)
+        #expect(firstSource == .stateFile(path: state.adminTokenPath, created: true))
+        #expect(first.count == 64 && first.allSatisfy(\.isHexDigit))
+        let mode = try FileManager.default.attributesOfItem(atPath: state.adminTokenPath)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(AdminToken.fileIsPrivate(state: state))
+        chmod(state.adminTokenPath, 0o644)
+        #expect(!AdminToken.fileIsPrivate(state: state))
+        let (second, secondSource) = try AdminToken.resolve(configured: nil, state: state)
+        #expect(second == first && secondSource == .stateFile(path: state.adminTokenPath, created: false))
+        #expect(try AdminToken.read(state: state) == first)
+        #expect(try AdminToken.resolve(configured: "configured-token", state: state) == ("configured-token", .configured))
+        try Data("short\n".utf8).write(to: URL(fileURLWithPath: state.adminTokenPath))
+        #expect(throws: AdminTokenError.unusable(path: state.adminTokenPath)) { try AdminToken.read(state: state) }
     }
 
     /// A refused request answers 401 with `WWW-Authenticate: Bearer`.

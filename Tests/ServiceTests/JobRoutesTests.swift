@@ -11,19 +11,27 @@ import Training
         let setup: TrainingQueueTests.Setup
         let router = Router()
 
-        init(token: String? = nil, maxQueued: Int = 8, gate: StartGate = StartGate(open: false),
-             trainingUnavailable: String? = nil) throws {
-            setup = try TrainingQueueTests.setup(maxQueued: maxQueued, factory: gate.factory())
-            JobRoutes(queue: setup.queue, registry: setup.registry, authorization: AdminAuthorization(token: token),
+        /// The admin token the fixture's routes require; `send` presents it unless told not to.
+        static let token = "fixture-admin-token"
+
+        init(maxQueued: Int = 8, gate: StartGate = StartGate(open: false),
+             trainingUnavailable: String? = nil, factory: TrainerFactory? = nil) throws {
+            setup = try TrainingQueueTests.setup(maxQueued: maxQueued, factory: factory ?? gate.factory())
+            JobRoutes(queue: setup.queue, registry: setup.registry, authorization: AdminAuthorization(token: Self.token),
                       trainingUnavailable: trainingUnavailable)
                 .register(on: router)
         }
 
         /// Sends a request and waits for the answer (async handlers answer from another queue).
-        /// A POST declares its body with `Content-Length` as clients do, unless `framed` is false.
+        /// A POST declares its body with `Content-Length` as clients do, unless `framed` is false;
+        /// the admin token goes along unless `anonymous` or `headers` carry an Authorization.
         func send(_ method: String, _ target: String, body: String = "", headers: HTTPHeaders = HTTPHeaders(),
-                  loopback: Bool = true, framed: Bool = true) throws -> (response: HTTPResponse, json: [String: Any]) {
+                  loopback: Bool = true, framed: Bool = true,
+                  anonymous: Bool = false) throws -> (response: HTTPResponse, json: [String: Any]) {
             var headers = headers
+            if !anonymous && headers["authorization"] == nil {
+                headers.add(name: "Authorization", value: "Bearer \(Self.token)")
+            }
             if framed && method == "POST" { headers.add(name: "Content-Length", value: String(body.utf8.count)) }
             let request = try HTTPRequest(method: method, target: target, headers: headers, body: Array(body.utf8),
                                           remoteAddress: loopback ? "127.0.0.1" : "192.0.2.7", isLoopback: loopback)
@@ -108,25 +116,76 @@ import Training
         #expect(fixture.setup.queue.store.all().isEmpty)
     }
 
-    /// Admin routes: without a token only loopback (403 otherwise); with a token the bearer
-    /// token is required (401 with the challenge otherwise), from loopback too.
+    /// Admin routes need the bearer token from every client, loopback included (401 with the
+    /// challenge otherwise); reads need none.
     @Test func adminProtection() throws {
-        let open = try Fixture()
-        defer { open.setup.tearDown() }
-        for (method, target) in [("POST", "/train"), ("DELETE", "/train/job-x"), ("POST", "/models/shipped/activate")] {
-            #expect(try open.send(method, target, loopback: false).response.status == 403, "\(method) \(target)")
-        }
-        #expect(try open.send("GET", "/train", loopback: false).response.status == 200)
-
-        let guarded = try Fixture(token: "correct-horse-battery")
+        let guarded = try Fixture()
         defer { guarded.setup.tearDown() }
-        let missing = try guarded.send("POST", "/train", body: "{}")
-        #expect(missing.response.status == 401 && missing.response.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+        for (method, target) in [("POST", "/train"), ("DELETE", "/train/job-x"), ("POST", "/models/shipped/activate")] {
+            for loopback in [true, false] {
+                let answer = try guarded.send(method, target, body: "{}", loopback: loopback, anonymous: true).response
+                #expect(answer.status == 401 && answer.headers["www-authenticate"]?.hasPrefix("Bearer") == true,
+                        "\(method) \(target) loopback \(loopback)")
+            }
+        }
+        #expect(try guarded.send("GET", "/train", loopback: false, anonymous: true).response.status == 200)
         let wrong = try guarded.send("POST", "/train", body: "{}", headers: ["Authorization": "Bearer nope"])
         #expect(wrong.response.status == 401)
-        let right = try guarded.send("POST", "/train", body: "{}", headers: ["Authorization": "Bearer correct-horse-battery"],
-                                     loopback: false)
+        let right = try guarded.send("POST", "/train", body: "{}", loopback: false)
         #expect(right.response.status == 202)
+    }
+
+    /// A job whose network would need more memory than the limit (one conv2d with 4096
+    /// channels at batch 128: gigabytes) is refused at submit with 422 and the estimate, and
+    /// nothing is queued; the shipped recipe and the tiny network fit.
+    @Test func poisonJobIsRefusedAtSubmit() throws {
+        let fixture = try Fixture()
+        defer { fixture.setup.tearDown() }
+        let huge = #"{"batch_size": 128, "architecture": [{"type": "conv2d", "out_channels": 4096, "kernel_size": 3}, {"type": "relu"}, {"type": "flatten"}, {"type": "linear", "out_features": 10}]}"#
+        let (response, problem) = try fixture.send("POST", "/train", body: huge)
+        #expect(response.status == 422)
+        #expect(response.headers["content-type"] == "application/problem+json")
+        let detail = problem["detail"] as? String ?? ""
+        #expect(detail.contains("would need about") && detail.contains("GB") && detail.contains("--max-job-memory-mb"), "\(detail)")
+        #expect(fixture.setup.queue.store.all().isEmpty)
+        for body in [#"{"architecture": "mnist-bn", "batch_size": 128}"#, #"{"architecture": "tiny", "batch_size": 256}"#] {
+            #expect(try fixture.send("POST", "/train", body: body).response.status == 202, "\(body)")
+        }
+    }
+
+    /// The estimate counts what the layers hold: the Keras example's 34 826 weights, and
+    /// activations that grow linearly with the batch.
+    @Test func footprintEstimate() throws {
+        var configuration = TrainingRequest.serviceDefaults
+        configuration.architecture = .kerasExample
+        configuration.batchSize = 64
+        let small = try TrainingFootprint(configuration: configuration)
+        configuration.batchSize = 128
+        let large = try TrainingFootprint(configuration: configuration)
+        #expect(small.parameters == 34_826)
+        #expect(large.activationBytes == 2 * small.activationBytes)
+        #expect(large.parameterBytes == small.parameterBytes)
+        #expect(small.multiplyAddsPerImage == 26 * 26 * 32 * 9 + 11 * 11 * 64 * 288 + 1600 * 10)
+    }
+
+    /// A failed job's full error text (paths, errno) is shown only with the admin token;
+    /// anyone else gets the short reason.
+    @Test func failureDetailIsForAdminsOnly() throws {
+        let fixture = try Fixture(factory: MNISTTrainerSource(directory: "/nonexistent/mnist-dir").factory)
+        defer { fixture.setup.tearDown() }
+        let (submitted, job) = try fixture.send("POST", "/train", body: #"{"epochs": 1, "architecture": "tiny"}"#)
+        #expect(submitted.status == 202)
+        let id = try #require(job["id"] as? String)
+        fixture.setup.queue.start()
+        #expect(JobsFixtures.eventually { fixture.setup.finished([id]) })
+        let anonymous = try fixture.send("GET", "/train/\(id)", anonymous: true).json
+        #expect(anonymous["status"] as? String == "failed")
+        #expect(anonymous["error"] as? String == "the training data is missing or unreadable on the server")
+        #expect(anonymous["error_detail"] == nil)
+        let listed = try fixture.send("GET", "/train", anonymous: true).json["jobs"] as? [[String: Any]]
+        #expect(listed?.first?["error_detail"] == nil)
+        let admin = try fixture.send("GET", "/train/\(id)").json
+        #expect((admin["error_detail"] as? String)?.contains("/nonexistent/mnist-dir") == true)
     }
 
     /// A full queue answers 429 with `Retry-After`.

@@ -145,6 +145,28 @@ enum JobsFixtures {
         #expect(problems.first { $0.path == cut }?.reason.contains("does not load") == true)
     }
 
+    /// A model file whose metadata declares a network far larger than the weights it holds
+    /// (here 2 x 10^11 of them, 800 GB as floats) is set aside from its description alone:
+    /// building that network first would take the process down.
+    @Test func oversizedDeclaredNetworkIsRefusedBeforeAllocating() throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let registry = try JobsFixtures.registry(state, shipped: shipped)
+        try JobsFixtures.register("model-huge", in: registry, testAccuracy: 0.8)
+        let path = state.modelPath("model-huge")
+        var file = try SafeTensorsFile.read(path: path)
+        let huge = Architecture(layers: [.conv2d(outChannels: 4096, kernelSize: 3, stride: 1, padding: 1), .flatten,
+                                         .linear(outFeatures: 65536)])
+        file.metadata[ModelMetadataKey.architecture] = String(decoding: try JSONEncoder().encode(huge), as: UTF8.self)
+        try file.write(path: path)
+
+        let restarted = ModelRegistry(directory: state, shippedModelPath: shipped, slot: ModelSlot())
+        let problems = try restarted.load()
+        #expect(restarted.record("model-huge") == nil)
+        let reason = problems.first { $0.path == path }?.reason ?? ""
+        #expect(reason.contains("declares a network of 210453"), "\(problems)")
+    }
+
     /// A persisted choice whose model is gone falls back to the shipped model, with the reason.
     @Test func missingActiveModelFallsBackToShipped() throws {
         let (temporary, state, shipped) = try JobsFixtures.stateDirectory()

@@ -40,18 +40,42 @@ struct RestartTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// One request's body and response, synchronously.
+    static func fetch(_ request: URLRequest) throws -> (data: Data, response: HTTPURLResponse?) {
+        let semaphore = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Data, HTTPURLResponse?)?
+        nonisolated(unsafe) var failure: Error?
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error { failure = error } else { result = (data ?? Data(), response as? HTTPURLResponse) }
+            semaphore.signal()
+        }.resume()
+        semaphore.wait()
+        if let failure { throw failure }
+        return try #require(result)
+    }
+
+    /// One `mnist-cnn serve` process on loopback. Admin requests carry the token the first
+    /// process generated into the state directory (`<state>/admin-token`).
     final class Server {
         let process = Process()
         let port: Int
         let log: URL
+        let state: String
 
-        init(binary: String, state: String, mnist: String, port: Int, log: URL) throws {
+        /// - Parameter mnist: training data, or nil for a serving-only (read-only queue) process.
+        init(binary: String, state: String, mnist: String?, port: Int, log: URL, extra: [String] = []) throws {
             self.port = port
             self.log = log
+            self.state = state
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--state-dir", state,
-                                 "--mnist-dir", mnist, "--training-threads", "1", "--log-level", "info",
+                                 "--training-threads", "1", "--inference-threads", "1", "--log-level", "info",
                                  "--model", RestartTests.packageRoot.appendingPathComponent("models/mnist-cnn.safetensors").path]
+                + (mnist.map { ["--mnist-dir", $0] } ?? []) + extra
+            // Only the flags decide: the test's own MNIST_DIR would give every process training data.
+            var environment = ProcessInfo.processInfo.environment
+            for name in ["MNIST_DIR", "MNIST_CNN_ADMIN_TOKEN", "MNIST_CNN_STATE_DIR"] { environment[name] = nil }
+            process.environment = environment
             FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             handle.seekToEndOfFile()
@@ -60,10 +84,21 @@ struct RestartTests {
             try process.run()
         }
 
-        func request(_ method: String, _ path: String, json: String? = nil) throws -> (status: Int, body: [String: Any]) {
+        /// The admin token the service generated (read each time: the first process writes it).
+        var adminToken: String {
+            (try? String(contentsOfFile: state + "/admin-token", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+
+        /// One request; a non-GET carries the admin token unless `anonymous`.
+        func request(_ method: String, _ path: String, json: String? = nil,
+                     anonymous: Bool = false) throws -> (status: Int, body: [String: Any]) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
             request.timeoutInterval = 10
+            if method != "GET" && !anonymous {
+                request.setValue("Bearer \(adminToken)", forHTTPHeaderField: "Authorization")
+            }
             if let json {
                 request.httpBody = Data(json.utf8)
                 request.setValue("application/json", forHTTPHeaderField: "Content-Type")

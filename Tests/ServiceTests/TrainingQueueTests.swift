@@ -218,7 +218,12 @@ extension JobsFixtures {
             #expect(JobsFixtures.eventually { setup.finished([job.id]) })
             let failed = try #require(setup.queue.store.job(job.id))
             #expect(failed.status == .failed)
-            #expect(failed.error?.contains(expected) == true, "\(failed.error ?? "no error")")
+            // Anyone sees a short reason without paths; the full text is for the log and admins.
+            #expect(failed.error == "the training data is missing or unreadable on the server")
+            #expect(failed.errorDetail?.contains(expected) == true, "\(failed.errorDetail ?? "no detail")")
+            #expect(failed.publicView.errorDetail == nil)
+            let shown = String(decoding: try JobStore.encoded(failed.publicView), as: UTF8.self)
+            #expect(!shown.contains(temporary.path), "a path in the public view: \(shown)")
         }
     }
 
@@ -237,6 +242,37 @@ extension JobsFixtures {
     /// resume from their checkpoint (or start over, saying why, when it is missing or corrupt),
     /// queued jobs follow in order, a job being cancelled ends cancelled, a corrupt job file is
     /// reported.
+    /// A job found running at start whose process already died `maxAttempts` times is failed
+    /// with the reason, without building its trainer; one with an attempt left resumes.
+    @Test func attemptsAreCappedAcrossRestarts() throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let before = JobStore(directory: state)
+        func runningJob(_ name: String, attempts: Int, at time: Int64) throws -> TrainingJob {
+            var job = TrainingJob(id: "job-\(name)", params: JobsFixtures.quickConfiguration(seed: UInt64(time)),
+                                  request: .object([:]), activate: .never, now: RFC3339Date(milliseconds: time))
+            for _ in 0..<attempts { job.countAttempt() }
+            try job.start(at: RFC3339Date(milliseconds: time + 10))
+            try before.save(job)
+            return job
+        }
+        let poison = try runningJob("poison", attempts: 2, at: 1_000)
+        let once = try runningJob("once", attempts: 1, at: 2_000)
+        let gate = StartGate(open: true)
+        let registry = try JobsFixtures.registry(state, shipped: shipped)
+        let queue = TrainingQueue(store: JobStore(directory: state), registry: registry, makeTrainer: gate.factory())
+        defer { queue.shutdown() }
+        #expect(queue.recover().isEmpty)
+        queue.start()
+        #expect(JobsFixtures.eventually { [poison.id, once.id].allSatisfy { queue.store.job($0)?.status.isFinished == true } })
+        let failed = try #require(queue.store.job(poison.id))
+        #expect(failed.status == .failed && failed.error?.contains("did not finish in 2 attempts") == true, "\(failed)")
+        #expect(failed.attempts == 2)
+        #expect(queue.store.job(once.id)?.status == .succeeded)
+        #expect(queue.store.job(once.id)?.attempts == 2)
+        #expect(gate.started.map(\.seed) == [2_000], "the poison job's trainer was never built")
+    }
+
     @Test func restartRecovery() throws {
         let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
         defer { temporary.remove() }

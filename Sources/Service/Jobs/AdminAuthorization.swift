@@ -1,17 +1,20 @@
 import HTTP1
 
 /// The contract's rule for admin operations (`POST /train`, `DELETE /train/{id}`,
-/// `POST /models/{id}/activate`): with a token configured, `Authorization: Bearer <token>`
-/// is required (401 with `WWW-Authenticate: Bearer` otherwise); without one, only loopback
-/// clients are served (403 for anyone else).
+/// `POST /models/{id}/activate`): `Authorization: Bearer <token>` is required, from every
+/// client (401 with `WWW-Authenticate: Bearer` otherwise). Where a client connects from is
+/// never trusted: behind a reverse proxy on the same host or a service-mesh sidecar (Istio
+/// connects from 127.0.0.6) every client is loopback. There is always a token: the configured
+/// one or the one generated into the state directory (`AdminToken`).
 ///
 /// The token is compared in constant time and never appears in an error or a log line.
 public struct AdminAuthorization: Sendable {
-    private let token: [UInt8]?
+    private let token: [UInt8]
 
-    /// - Parameter token: the admin token, or nil (or empty) for loopback-only access.
-    public init(token: String?) {
-        self.token = token.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+    /// - Parameter token: the admin token (`AdminToken.resolve` gives it); must not be empty.
+    public init(token: String) {
+        precondition(!token.isEmpty, "an admin token is required: AdminToken.resolve always gives one")
+        self.token = Array(token.utf8)
     }
 
     /// What to do with a request.
@@ -19,33 +22,26 @@ public struct AdminAuthorization: Sendable {
         case allowed
         /// 401: no token or the wrong one; `detail` says which without echoing anything.
         case unauthorized(detail: String)
-        /// 403: no token is configured and the client is not on loopback.
-        case forbidden
     }
 
-    /// Decides from the `Authorization` header value and whether the peer is on loopback.
-    public func decide(authorization: String?, isLoopback: Bool) -> Decision {
-        guard let token else {
-            return isLoopback ? .allowed : .forbidden
-        }
+    /// Decides from the `Authorization` header value alone.
+    public func decide(authorization: String?) -> Decision {
         guard let authorization, let presented = Self.bearerCredentials(authorization) else {
-            return .unauthorized(detail: "This operation needs an admin token: send Authorization: Bearer <token>.")
+            return .unauthorized(detail: "This operation needs the admin token: send Authorization: Bearer <token> "
+                                 + "(`mnist-cnn token --state-dir DIR` prints a generated one).")
         }
         return Self.constantTimeEquals(presented, token)
             ? .allowed : .unauthorized(detail: "The admin token is not valid.")
     }
 
     /// Checks `request`, throwing the contract's problem when it is not allowed.
-    /// - Throws: `HTTPError` 401 (with `WWW-Authenticate: Bearer`) or 403.
+    /// - Throws: `HTTPError` 401 (with `WWW-Authenticate: Bearer`).
     public func authorize(_ request: HTTPRequest) throws {
-        switch decide(authorization: request.headers["authorization"], isLoopback: request.isLoopback) {
+        switch decide(authorization: request.headers["authorization"]) {
         case .allowed:
             return
         case .unauthorized(let detail):
             throw HTTPError(status: 401, detail: detail, headers: ["WWW-Authenticate": #"Bearer realm="mnist-cnn""#])
-        case .forbidden:
-            throw HTTPError(status: 403, detail: "Admin operations are accepted from loopback clients only "
-                            + "while no admin token is configured (--admin-token / MNIST_CNN_ADMIN_TOKEN).")
         }
     }
 

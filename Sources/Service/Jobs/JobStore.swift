@@ -5,7 +5,8 @@ import ModelFile
 ///
 /// Thread-safe: the HTTP handlers read it while the queue's runner updates the job it trains.
 /// Each `save` replaces the job's file atomically, so a crash at any point leaves every file
-/// either as it was or as it became.
+/// either as it was or as it became. Only the queue owner saves; a process that does not own
+/// the queue calls `load(setAside: false)` again and again to show what the owner wrote.
 public final class JobStore: @unchecked Sendable {
     public let directory: StateDirectory
     private let lock = NSLock()
@@ -16,25 +17,34 @@ public final class JobStore: @unchecked Sendable {
     }
 
     /// Reads every job file. A file that does not parse as a job, or whose name does not match
-    /// its id, is moved to `quarantine/` and returned as a problem; the rest load.
-    public func load() -> [StateProblem] {
+    /// its id, is returned as a problem and, when `setAside` (only the queue owner may), moved
+    /// to `quarantine/`; one that cannot be read (EIO, EMFILE) is returned as a problem and left
+    /// where it is; the rest load.
+    public func load(setAside: Bool = true) -> [StateProblem] {
         var loaded: [String: TrainingJob] = [:]
         var problems: [StateProblem] = []
         let decoder = JSONDecoder()
+        func reject(_ path: String, _ reason: String) {
+            problems.append(setAside ? directory.quarantine(path, reason: reason)
+                                     : StateProblem(path: path, reason: reason, quarantinedTo: nil))
+        }
         for name in directory.files(in: directory.jobsDirectory, suffix: ".json") {
             let path = directory.jobsDirectory + "/" + name
             do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                let job = try decoder.decode(TrainingJob.self, from: data)
+                let job = try decoder.decode(TrainingJob.self, from: Data(try directory.read(path)))
                 guard name == job.id + ".json" else {
-                    problems.append(directory.quarantine(path, reason: "holds job \(job.id), not the job its name says"))
+                    reject(path, "holds job \(job.id), not the job its name says")
                     continue
                 }
                 loaded[job.id] = job
             } catch let error as DecodingError {
-                problems.append(directory.quarantine(path, reason: "not a readable job file (\(Self.describe(error)))"))
+                reject(path, "not a readable job file (\(Self.describe(error)))")
+            } catch let error as FileError where error.code == ENOENT {
+                continue  // gone between listing and reading: not a problem
             } catch {
-                problems.append(directory.quarantine(path, reason: "cannot be read: \(error.localizedDescription)"))
+                // An I/O failure says nothing about the content: reported, never set aside.
+                problems.append(StateProblem(path: path, reason: "could not be read (\(error)); left in place",
+                                             quarantinedTo: nil))
             }
         }
         lock.withLock { jobs = loaded }
@@ -44,7 +54,7 @@ public final class JobStore: @unchecked Sendable {
     /// Writes `job` to its file and keeps it in memory. The file is written first, so memory
     /// never shows a state that a crash would lose.
     public func save(_ job: TrainingJob) throws {
-        try AtomicFile.write(try Self.encoded(job), to: directory.jobPath(job.id))
+        try directory.write(try Self.encoded(job), to: directory.jobPath(job.id))
         lock.withLock { jobs[job.id] = job }
     }
 

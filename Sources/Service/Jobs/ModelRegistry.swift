@@ -14,6 +14,12 @@ import Training
 /// Activation loads the file into a fresh network, runs one forward pass to prove it works,
 /// persists the choice, and only then swaps the `ModelSlot`: a model that fails to load never
 /// replaces the active one.
+///
+/// The persisted choice is the truth for every process on the state directory: each one calls
+/// `followPersistedChoice()` every second or so (`ServiceApp`'s state watcher), which loads
+/// and swaps to whatever model the file names, so an activation through any replica moves all
+/// of them. Only the queue owner registers models and sets files aside (`load(setAside:)`);
+/// the others pick new records up with `refreshRecords()`.
 public final class ModelRegistry: @unchecked Sendable {
     /// The id of the model shipped with the service.
     public static let shippedID = "shipped"
@@ -30,6 +36,11 @@ public final class ModelRegistry: @unchecked Sendable {
     private let activationLock = NSLock()
     private var records: [String: ModelRecord] = [:]
     private var activeID = ModelRegistry.shippedID
+    /// The persisted choice this process last acted on (nil before the first look).
+    private var followed: ActiveModelChoice?
+    /// Runs between `apply`'s decision and its activation: a test seam that lets a race test
+    /// put a competing activation exactly in that gap, where it must wait for the lock.
+    var afterPolicyDecision: (() -> Void)?
 
     public init(directory: StateDirectory, shippedModelPath: String, slot: ModelSlot, inferenceThreads: Int = 1,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -49,7 +60,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// returned as a problem; the service carries on without it.
     /// - Throws: `ModelRegistryError.loadFailed` when the shipped model itself cannot be read
     ///   (a configuration error the service cannot serve without).
-    public func load() throws -> [StateProblem] {
+    public func load(setAside: Bool = true) throws -> [StateProblem] {
         let shipped = try shippedRecord()
         var loaded: [String: ModelRecord] = [Self.shippedID: shipped]
         var problems: [StateProblem] = []
@@ -59,33 +70,49 @@ public final class ModelRegistry: @unchecked Sendable {
             let path = modelsDirectory + "/" + name
             let id = String(name.dropLast(".json".count))
             let modelPath = directory.modelPath(id)
-            func setAside(_ reason: String) {
-                problems.append(directory.quarantine(path, reason: reason))
+            /// Reports `file` unusable and, when this process may, moves it to quarantine.
+            func reject(_ file: String, _ reason: String) {
+                problems.append(setAside ? directory.quarantine(file, reason: reason)
+                                         : StateProblem(path: file, reason: reason, quarantinedTo: nil))
+            }
+            func rejectRecord(_ reason: String) {
+                reject(path, reason)
                 if FileManager.default.fileExists(atPath: modelPath) {
-                    problems.append(directory.quarantine(modelPath, reason: "model file of the record set aside: \(reason)"))
+                    reject(modelPath, "model file of the record set aside: \(reason)")
                 }
             }
-            guard id != Self.shippedID else { setAside("the id shipped is reserved for the shipped model"); continue }
+            guard id != Self.shippedID else { rejectRecord("the id shipped is reserved for the shipped model"); continue }
             let record: ModelRecord
             do {
-                record = try decoder.decode(ModelRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+                record = try decoder.decode(ModelRecord.self, from: Data(try directory.read(path)))
             } catch let error as DecodingError {
-                setAside("not a readable model record (\(JobStore.describe(error)))")
+                rejectRecord("not a readable model record (\(JobStore.describe(error)))")
                 continue
             } catch {
-                setAside("cannot be read: \(error.localizedDescription)")
+                // An I/O failure says nothing about the content: reported, never set aside.
+                problems.append(StateProblem(path: path, reason: "could not be read (\(error)); left in place",
+                                             quarantinedTo: nil))
                 continue
             }
-            guard record.id == id else { setAside("holds model \(record.id), not the model its name says"); continue }
+            guard record.id == id else { rejectRecord("holds model \(record.id), not the model its name says"); continue }
             guard FileManager.default.fileExists(atPath: modelPath) else {
-                problems.append(directory.quarantine(path, reason: "its model file \(modelPath) is missing"))
+                reject(path, "its model file \(modelPath) is missing")
                 continue
             }
             do {
-                _ = try Self.loadNetwork(path: modelPath, threads: 1)
+                _ = try Self.loadNetwork(path: modelPath, threads: 1, fileSystem: directory.fileSystem)
+            } catch let error as SafeTensorsError {
+                guard case .readFailed = error else {
+                    reject(modelPath, "model file does not load: \(error)")
+                    reject(path, "record of a model file that does not load")
+                    continue
+                }
+                problems.append(StateProblem(path: modelPath, reason: "could not be read (\(error)); left in place",
+                                             quarantinedTo: nil))
+                continue
             } catch {
-                problems.append(directory.quarantine(modelPath, reason: "model file does not load: \(error)"))
-                problems.append(directory.quarantine(path, reason: "record of a model file that does not load"))
+                reject(modelPath, "model file does not load: \(error)")
+                reject(path, "record of a model file that does not load")
                 continue
             }
             var stored = record
@@ -93,9 +120,13 @@ public final class ModelRegistry: @unchecked Sendable {
             stored.readOnly = false
             loaded[id] = stored
         }
-        for name in directory.files(in: modelsDirectory, suffix: ".safetensors") {
+        // Another process's registration may be between its two writes: only the owner, whose
+        // own registrations are the only ones, may call a model file without a record stale.
+        for name in directory.files(in: modelsDirectory, suffix: ".safetensors") where setAside {
             let id = String(name.dropLast(".safetensors".count))
-            guard loaded[id] == nil, FileManager.default.fileExists(atPath: modelsDirectory + "/" + name) else { continue }
+            // A record that is there but could not be read (or was set aside with its model) is not a missing one.
+            guard loaded[id] == nil, !FileManager.default.fileExists(atPath: directory.modelRecordPath(id)),
+                  FileManager.default.fileExists(atPath: modelsDirectory + "/" + name) else { continue }
             problems.append(directory.quarantine(modelsDirectory + "/" + name,
                                                  reason: "model file without a record (its registration did not finish)"))
         }
@@ -103,16 +134,39 @@ public final class ModelRegistry: @unchecked Sendable {
         return problems
     }
 
+    /// Adds the records another process (the queue owner) registered since `load`, without
+    /// setting anything aside; a record whose model does not load yet is tried again next time.
+    /// - Returns: the ids added.
+    @discardableResult
+    public func refreshRecords() -> [String] {
+        let known = lock.withLock { Set(records.keys) }
+        var added: [String: ModelRecord] = [:]
+        for name in directory.files(in: directory.modelsDirectory, suffix: ".json") {
+            let id = String(name.dropLast(".json".count))
+            guard !known.contains(id), id != Self.shippedID,
+                  let data = try? directory.read(directory.modelRecordPath(id)),
+                  var record = try? JSONDecoder().decode(ModelRecord.self, from: Data(data)), record.id == id,
+                  (try? Self.loadNetwork(path: directory.modelPath(id), threads: 1, fileSystem: directory.fileSystem)) != nil
+            else { continue }
+            record.active = false
+            record.readOnly = false
+            added[id] = record
+        }
+        guard !added.isEmpty else { return [] }
+        lock.withLock { records.merge(added) { current, _ in current } }
+        return Array(added.keys).sorted()
+    }
+
     /// The model to serve at start: the persisted choice when it still loads, otherwise the
     /// shipped model, with the reason among the problems. The caller warms it up and swaps
     /// it into the slot.
     /// - Throws: `ModelRegistryError.loadFailed` when even the shipped model does not load.
-    public func restoreActiveModel() throws -> (model: LoadedModel, problems: [StateProblem]) {
+    public func restoreActiveModel(setAside: Bool = true) throws -> (model: LoadedModel, problems: [StateProblem]) {
         var problems: [StateProblem] = []
         let path = directory.activeModelPath
         if FileManager.default.fileExists(atPath: path) {
             do {
-                let choice = try JSONDecoder().decode(ActiveModelChoice.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+                let choice = try JSONDecoder().decode(ActiveModelChoice.self, from: Data(try directory.read(path)))
                 if choice.id != Self.shippedID {
                     if record(choice.id) == nil {
                         problems.append(StateProblem(path: path, reason: "the active model \(choice.id) is not registered; "
@@ -120,7 +174,10 @@ public final class ModelRegistry: @unchecked Sendable {
                     } else {
                         do {
                             let model = try loadVerified(choice.id)
-                            lock.withLock { activeID = choice.id }
+                            lock.withLock {
+                                activeID = choice.id
+                                followed = choice
+                            }
                             return (model, problems)
                         } catch {
                             problems.append(StateProblem(path: path, reason: "the active model \(choice.id) does not load "
@@ -128,8 +185,14 @@ public final class ModelRegistry: @unchecked Sendable {
                         }
                     }
                 }
+            } catch is DecodingError {
+                let reason = "not a readable active-model choice; serving the shipped model"
+                problems.append(setAside ? directory.quarantine(path, reason: reason)
+                                         : StateProblem(path: path, reason: reason, quarantinedTo: nil))
             } catch {
-                problems.append(directory.quarantine(path, reason: "not a readable active-model choice; serving the shipped model"))
+                // Not readable now (EIO, EMFILE): the state watcher tries again within a poll.
+                problems.append(StateProblem(path: path, reason: "could not be read (\(error)); serving the shipped "
+                                             + "model until it can", quarantinedTo: nil))
             }
         }
         let shipped = try loadVerified(Self.shippedID)
@@ -173,10 +236,10 @@ public final class ModelRegistry: @unchecked Sendable {
         guard record(id) == nil else { throw ModelRegistryError.alreadyExists(id) }
         let record = ModelRecord(id: id, createdAt: createdAt, architecture: ArchitectureDescription(network.architecture),
                                  metrics: ModelRecord.Metrics(metadata: metadata), jobID: jobID)
-        try TrainedModel.write(network, metadata: metadata, to: directory.modelPath(id))
+        try directory.write(try network.stateDict(metadata: metadata).encode(), to: directory.modelPath(id))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try encoder.encode(record)), to: directory.modelRecordPath(id))
+        try directory.write(Array(try encoder.encode(record)), to: directory.modelRecordPath(id))
         lock.withLock { records[id] = record }
         return record
     }
@@ -186,47 +249,119 @@ public final class ModelRegistry: @unchecked Sendable {
     /// - Throws: `ModelRegistryError.notFound`, or `.loadFailed` leaving the active model in place.
     @discardableResult
     public func activate(_ id: String) throws -> ModelRecord {
-        try activationLock.withLock {
-            guard record(id) != nil else { throw ModelRegistryError.notFound(id) }
-            let model = try loadVerified(id)
-            let choice = ActiveModelChoice(id: id, activatedAt: RFC3339Date(clock()))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            do {
-                try AtomicFile.write(Array(try encoder.encode(choice)), to: directory.activeModelPath)
-            } catch {
-                throw ModelRegistryError.persistFailed(id: id, reason: "\(error)")
+        try activationLock.withLock { try activateHoldingLock(id) }
+    }
+
+    /// `activate` for a caller that holds `activationLock`.
+    @discardableResult
+    private func activateHoldingLock(_ id: String) throws -> ModelRecord {
+        if record(id) == nil { refreshRecords() }
+        guard record(id) != nil else { throw ModelRegistryError.notFound(id) }
+        let model = try loadVerified(id)
+        let choice = ActiveModelChoice(id: id, activatedAt: RFC3339Date(clock()))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            // Returns once the rename committed: from then on the choice is made, for every replica.
+            try directory.write(Array(try encoder.encode(choice)), to: directory.activeModelPath)
+        } catch {
+            throw ModelRegistryError.persistFailed(id: id, reason: "\(error)")
+        }
+        lock.withLock {
+            activeID = id
+            followed = choice
+        }
+        slot.swap(to: model)
+        return record(id)!
+    }
+
+    /// Applies a job's `activate` policy to the model it just registered. `if_better` is decided
+    /// and applied under the activation lock, after catching up with the persisted choice, so
+    /// an activation through this or any other replica cannot slip in between the comparison
+    /// and the switch.
+    /// - Returns: whether it is now active, and why (or why not).
+    public func apply(_ policy: ActivationPolicy, to id: String) -> (activated: Bool, reason: String) {
+        activationLock.withLock {
+            guard let candidate = record(id) else { return (false, "model \(id) is not registered") }
+            switch policy {
+            case .never:
+                return (false, "activate is never")
+            case .always:
+                break
+            case .ifBetter:
+                followHoldingLock()
+                let activeID = activeModelID
+                let active = record(activeID)?.metrics.testAccuracy
+                guard let accuracy = candidate.metrics.testAccuracy else {
+                    return (false, "it has no test accuracy to compare")
+                }
+                if let active, accuracy <= active {
+                    return (false, "test accuracy \(accuracy) does not beat the active model \(activeID) (\(active))")
+                }
             }
-            lock.withLock { activeID = id }
-            slot.swap(to: model)
-            return record(id)!
+            afterPolicyDecision?()
+            do {
+                try activateHoldingLock(id)
+                return (true, policy == .always ? "activate is always" : "test accuracy beats the active model's")
+            } catch ModelRegistryError.persistFailed {
+                // Shown to anyone in the job: the reason without the path and errno.
+                return (false, "activation failed: the choice could not be saved in the state directory")
+            } catch {
+                return (false, "activation failed: model \(id) does not load")
+            }
         }
     }
 
-    /// Applies a job's `activate` policy to the model it just registered.
-    /// - Returns: whether it is now active, and why (or why not).
-    public func apply(_ policy: ActivationPolicy, to id: String) -> (activated: Bool, reason: String) {
-        guard let candidate = record(id) else { return (false, "model \(id) is not registered") }
-        switch policy {
-        case .never:
-            return (false, "activate is never")
-        case .always:
-            break
-        case .ifBetter:
-            let activeID = activeModelID
-            let active = record(activeID)?.metrics.testAccuracy
-            guard let accuracy = candidate.metrics.testAccuracy else {
-                return (false, "it has no test accuracy to compare")
+    /// What `followPersistedChoice` did.
+    public enum FollowOutcome: Equatable, Sendable {
+        /// The file names the model already served (or is unchanged since the last look).
+        case unchanged
+        /// Swapped to the model the file names.
+        case switched(to: String)
+        /// The file names a model this process cannot serve (not registered here, or it does
+        /// not load); the one served stays, and the same choice is not tried again.
+        case failed(id: String, reason: String)
+    }
+
+    /// Makes this process serve the model `active-model.json` names, when that changed: how an
+    /// activation through another replica reaches this one. A missing file means the shipped
+    /// model. Cheap when nothing changed (one small read).
+    @discardableResult
+    public func followPersistedChoice() -> FollowOutcome {
+        activationLock.withLock { followHoldingLock() }
+    }
+
+    @discardableResult
+    private func followHoldingLock() -> FollowOutcome {
+        let path = directory.activeModelPath
+        let choice: ActiveModelChoice
+        if FileManager.default.fileExists(atPath: path) {
+            guard let data = try? directory.read(path),
+                  let decoded = try? JSONDecoder().decode(ActiveModelChoice.self, from: Data(data)) else {
+                return .unchanged  // unreadable now or corrupt (the owner sets that aside): keep serving, look again next poll
             }
-            if let active, accuracy <= active {
-                return (false, "test accuracy \(accuracy) does not beat the active model \(activeID) (\(active))")
-            }
+            choice = decoded
+        } else {
+            choice = ActiveModelChoice(id: Self.shippedID, activatedAt: RFC3339Date(milliseconds: 0))
+        }
+        let (current, last) = lock.withLock { (activeID, followed) }
+        if choice == last || (last == nil && choice.id == current) {
+            lock.withLock { followed = choice }
+            return .unchanged
+        }
+        lock.withLock { followed = choice }
+        if choice.id == current { return .unchanged }
+        if record(choice.id) == nil { refreshRecords() }
+        guard record(choice.id) != nil else {
+            return .failed(id: choice.id, reason: "model \(choice.id) is not registered in \(directory.modelsDirectory)")
         }
         do {
-            try activate(id)
-            return (true, policy == .always ? "activate is always" : "test accuracy beats the active model's")
+            let model = try loadVerified(choice.id)
+            lock.withLock { activeID = choice.id }
+            slot.swap(to: model)
+            return .switched(to: choice.id)
         } catch {
-            return (false, "activation failed: \(error)")
+            return .failed(id: choice.id, reason: "\(error)")
         }
     }
 
@@ -236,16 +371,31 @@ public final class ModelRegistry: @unchecked Sendable {
     func loadVerified(_ id: String) throws -> LoadedModel {
         let path = id == Self.shippedID ? shippedModelPath : directory.modelPath(id)
         do {
-            let (network, metadata) = try Self.loadNetwork(path: path, threads: inferenceThreads)
+            let (network, metadata) = try Self.loadNetwork(path: path, threads: inferenceThreads,
+                                                           fileSystem: directory.fileSystem)
             return LoadedModel(id: id, network: network, metadata: metadata)
         } catch {
             throw ModelRegistryError.loadFailed(id: id, reason: "\(error)")
         }
     }
 
-    /// Reads a model file and checks it classifies a 28x28 image into 10 finite scores.
-    static func loadNetwork(path: String, threads: Int) throws -> (Network, [String: String]) {
-        let (network, metadata) = try TrainedModel.read(from: path, threads: threads)
+    /// Reads a model file and checks it classifies a 28x28 image into 10 finite scores. The
+    /// network its metadata describes is sized before it is built: a file whose metadata
+    /// declares more weights than it holds is refused without allocating them.
+    static func loadNetwork(path: String, threads: Int,
+                            fileSystem: FileSystem = .posix) throws -> (Network, [String: String]) {
+        let file = try SafeTensorsFile.read(path: path, fileSystem: fileSystem)
+        if let json = file.metadata[ModelMetadataKey.architecture],
+           let architecture = try? JSONDecoder().decode(Architecture.self, from: Data(json.utf8)),
+           let declared = try? TrainingFootprint.parameterCount(of: architecture) {
+            let stored = file.tensors.values.reduce(0) { $0 + $1.elementCount }
+            guard declared <= stored else {
+                throw ModelRegistryError.unusable(path: path, reason: "its metadata declares a network of \(declared) "
+                                                  + "weights but the file holds only \(stored) values")
+            }
+        }
+        let network = try Network.load(from: file, path: path, threads: threads)
+        let metadata = file.metadata
         guard network.inputCount == 28 * 28, network.classes == 10 else {
             throw ModelRegistryError.unusable(path: path, reason: "it does not map 28x28 images to 10 digits")
         }

@@ -20,6 +20,8 @@ public struct JobRoutes {
     public let trainingUnavailable: String?
     /// The largest `POST /train` body read (a JSON training request is a few hundred bytes).
     public let maxTrainBodyBytes: Int
+    /// The most memory a job may need (`TrainingFootprint`); a larger one is refused with 422.
+    public let maxJobMemoryBytes: Int
     private let adminQueue = DispatchQueue(label: "mnist-cnn.admin")
 
     /// The default and the bounds of `GET /train?limit=`.
@@ -28,13 +30,15 @@ public struct JobRoutes {
 
     public init(queue: TrainingQueue, registry: ModelRegistry, authorization: AdminAuthorization,
                 defaults: TrainingConfiguration = TrainingRequest.serviceDefaults,
-                trainingUnavailable: String? = nil, maxTrainBodyBytes: Int = ServiceConfiguration.defaultMaxTrainBodyBytes) {
+                trainingUnavailable: String? = nil, maxTrainBodyBytes: Int = ServiceConfiguration.defaultMaxTrainBodyBytes,
+                maxJobMemoryBytes: Int = ServiceConfiguration().maxJobMemoryBytes) {
         self.maxTrainBodyBytes = maxTrainBodyBytes
         self.queue = queue
         self.registry = registry
         self.authorization = authorization
         self.defaults = defaults
         self.trainingUnavailable = trainingUnavailable
+        self.maxJobMemoryBytes = maxJobMemoryBytes
     }
 
     /// Body types `POST /train` reads as JSON. Besides JSON itself: none at all, and
@@ -68,6 +72,14 @@ public struct JobRoutes {
         }
         let parsed = try TrainingRequest.parse(body: request.body, defaults: defaults,
                                                threads: queue.settings.threads)
+        let footprint = try TrainingFootprint(configuration: parsed.configuration)
+        guard footprint.totalBytes <= maxJobMemoryBytes else {
+            throw HTTPError(status: 422, title: "Training job too large",
+                            detail: "this job would need \(footprint.summary) at batch_size "
+                                + "\(parsed.configuration.batchSize), over this server's limit of "
+                                + "\(TrainingFootprint.format(maxJobMemoryBytes)) per job (--max-job-memory-mb); "
+                                + "use a smaller batch_size or architecture")
+        }
         // Checked after the body, so that a client learns of its own mistakes first.
         if let trainingUnavailable {
             throw HTTPError(status: 503, title: "Training disabled", detail: trainingUnavailable)
@@ -85,13 +97,19 @@ public struct JobRoutes {
             limit = value
         }
         let page = try queue.store.page(limit: limit, cursor: request.queryValue("cursor"))
-        return try .json(200, JobList(jobs: page.jobs, nextCursor: page.nextCursor))
+        let jobs = isAdmin(request) ? page.jobs : page.jobs.map(\.publicView)
+        return try .json(200, JobList(jobs: jobs, nextCursor: page.nextCursor, queue: queue.role.rawValue))
     }
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = request.pathParameters["id"] ?? ""
         guard let job = queue.store.job(id) else { throw TrainingQueueError.notFound(id) }
-        return try .json(200, job)
+        return try .json(200, isAdmin(request) ? job : job.publicView)
+    }
+
+    /// Whether a read carries the admin token, and so may see failures' full text.
+    private func isAdmin(_ request: HTTPRequest) -> Bool {
+        request.headers["authorization"] != nil && authorization.decide(authorization: request.headers["authorization"]) == .allowed
     }
 
     func cancel(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -161,6 +179,9 @@ public struct JobRoutes {
                             headers: ["Retry-After": String(retryAfter)])
         case TrainingQueueError.shuttingDown:
             return .problem(status: 503, detail: error.localizedDescriptionText, headers: ["Retry-After": "5"])
+        case TrainingQueueError.notOwner:
+            return .problem(status: 503, title: "Training queue read-only here", detail: error.localizedDescriptionText,
+                            headers: ["Retry-After": "5"])
         case TrainingQueueError.notFound, ModelRegistryError.notFound:
             return .problem(status: 404, detail: error.localizedDescriptionText)
         case let error as JobStoreError:
@@ -176,13 +197,16 @@ public struct JobRoutes {
     }
 }
 
-/// `GET /train`: `{"jobs": [...], "next_cursor": "..." | null}`.
+/// `GET /train`: `{"jobs": [...], "next_cursor": "..." | null, "queue": "owner"}`, where
+/// `queue` says what this process may do with the queue (`TrainingQueue.Role`): `owner`
+/// runs jobs and takes changes; `standby` and `read-only` only show them.
 struct JobList: Encodable {
     var jobs: [TrainingJob]
     var nextCursor: String?
+    var queue: String
 
     enum CodingKeys: String, CodingKey {
-        case jobs
+        case jobs, queue
         case nextCursor = "next_cursor"
     }
 
@@ -190,6 +214,7 @@ struct JobList: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(jobs, forKey: .jobs)
         try container.encode(nextCursor, forKey: .nextCursor)
+        try container.encode(queue, forKey: .queue)
     }
 }
 

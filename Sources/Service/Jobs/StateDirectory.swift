@@ -1,4 +1,5 @@
 import Foundation
+import ModelFile
 
 /// Where jobs, checkpoints and trained models live (`--state-dir`):
 ///
@@ -8,19 +9,39 @@ import Foundation
 ///     <root>/models/<model id>.json            its registry record
 ///     <root>/active-model.json                 {"id": ...}: the model /predict uses
 ///     <root>/quarantine/                       files set aside as corrupt, never read again
+///     <root>/admin-token                       the generated admin token (mode 0600), see `AdminToken`
+///     <root>/queue.lock                        the queue owner's lease, see `QueueLease`
 ///
 /// Every file is replaced atomically (`AtomicFile.write`), so a crash leaves the old or the new
-/// content, and at most a hidden `.name.tmp-*` file, which readers skip.
+/// content, and at most a hidden `.name.tmp-<pid>-<random>` file, which readers skip.
+///
+/// Several processes may share one state directory (replicas on a shared volume). Who writes
+/// what: `jobs/`, `checkpoints/`, `models/` and `quarantine/` only the queue owner (the holder
+/// of `queue.lock`); `active-model.json` any process that activates a model; `admin-token` the
+/// first process to start. So only the owner cleans up, and of the files in the root only
+/// temporary files old enough that no live write can still own them.
 public struct StateDirectory: Sendable {
     public let root: String
+    /// The file-system calls every write under this directory goes through (the real ones, or
+    /// a fault-injecting stand-in in tests).
+    public let fileSystem: FileSystem
 
-    public init(root: String) { self.root = root }
+    /// A temporary file in the root older than this is an interrupted write, not one in progress
+    /// (an atomic write of a few hundred bytes takes milliseconds).
+    static let staleTemporaryAge: TimeInterval = 600
+
+    public init(root: String, fileSystem: FileSystem = .posix) {
+        self.root = root
+        self.fileSystem = fileSystem
+    }
 
     public var jobsDirectory: String { root + "/jobs" }
     public var checkpointsDirectory: String { root + "/checkpoints" }
     public var modelsDirectory: String { root + "/models" }
     public var quarantineDirectory: String { root + "/quarantine" }
     public var activeModelPath: String { root + "/active-model.json" }
+    public var adminTokenPath: String { root + "/admin-token" }
+    public var queueLockPath: String { root + "/queue.lock" }
 
     public func jobPath(_ id: String) -> String { jobsDirectory + "/\(id).json" }
     public func checkpointPath(_ jobID: String) -> String { checkpointsDirectory + "/\(jobID).safetensors" }
@@ -41,15 +62,39 @@ public struct StateDirectory: Sendable {
         return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(suffix) }.sorted()
     }
 
+    /// The content of `path`, read through this directory's file system.
+    /// - Throws: `FileError` (an I/O failure: the file is not to be judged corrupt for it).
+    func read(_ path: String) throws -> [UInt8] {
+        try fileSystem.readAll(path)
+    }
+
+    /// Writes `bytes` to `path` atomically through this directory's file system. A write
+    /// whose rename committed is done, even when the directory sync after it failed.
+    func write(_ bytes: [UInt8], to path: String) throws {
+        try AtomicFile.write(bytes, to: path, fileSystem: fileSystem)
+    }
+
     /// Deletes the temporary files of atomic writes a killed process left (`.name.tmp-*`): a
-    /// write that never reached its rename is a write that never happened.
-    func removeStaleTemporaryFiles() {
+    /// write that never reached its rename is a write that never happened. Only the queue
+    /// owner calls it, right after taking the lease: in `jobs/`, `checkpoints/` and `models/`
+    /// the only writer was the previous owner, which is gone; in the root every process writes
+    /// (activations), so only files older than `staleTemporaryAge` go.
+    /// - Returns: the paths removed.
+    @discardableResult
+    func removeStaleTemporaryFiles(now: Date = Date()) -> [String] {
+        var removed: [String] = []
         for directory in [root, jobsDirectory, checkpointsDirectory, modelsDirectory] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
-                try? FileManager.default.removeItem(atPath: directory + "/" + name)
+                let path = directory + "/" + name
+                if directory == root {
+                    let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
+                    guard let modified, now.timeIntervalSince(modified) > Self.staleTemporaryAge else { continue }
+                }
+                if fileSystem.unlink(path) == 0 { removed.append(path) }
             }
         }
+        return removed
     }
 
     /// Moves `path` into `quarantine/` (under a unique name, so nothing there is overwritten)
@@ -61,16 +106,18 @@ public struct StateDirectory: Sendable {
         let target = quarantineDirectory + "/\(name).\(stamp)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         do {
             try FileManager.default.createDirectory(atPath: quarantineDirectory, withIntermediateDirectories: true)
-            try FileManager.default.moveItem(atPath: path, toPath: target)
+            guard fileSystem.rename(path, target) == 0 else {
+                throw FileError(operation: "move into quarantine", path: path, code: errno)
+            }
             return StateProblem(path: path, reason: reason, quarantinedTo: target)
         } catch {
-            return StateProblem(path: path, reason: reason + " (could not move it aside: \(error.localizedDescription))",
+            return StateProblem(path: path, reason: reason + " (could not move it aside: \(error))",
                                 quarantinedTo: nil)
         }
     }
 
     /// Removes `path` if it exists (a finished job's checkpoint).
     func removeIfPresent(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
+        _ = fileSystem.unlink(path)
     }
 }

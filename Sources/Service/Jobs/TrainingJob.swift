@@ -87,14 +87,45 @@ public struct TrainingJob: Codable, Hashable, Sendable {
     public var metrics: [EpochMetrics]
     public private(set) var finalMetrics: FinalMetrics?
     public private(set) var modelID: String?
+    /// Why it failed, in words safe to show anyone (no paths, no errno).
     public private(set) var error: String?
+    /// The failure's full text (paths, errno), for the log and for admins
+    /// (`GET /train/{id}` with the admin token); `publicView` leaves it out.
+    public private(set) var errorDetail: String?
     public private(set) var activate: ActivationOutcome
     public private(set) var transitions: [Transition]
+    /// How many times a process began to run it. A start that ended with the process gone
+    /// (killed, out of memory) is not given back, so a job that takes its process down cannot
+    /// be resumed forever (`TrainingQueue.Settings.maxAttempts`); a graceful shutdown gives its
+    /// attempt back (`returnAttempt`).
+    public private(set) var attempts: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, status, params, request, progress, metrics, error, activate, transitions
+        case id, status, params, request, progress, metrics, error, activate, transitions, attempts
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
-        case finalMetrics = "final_metrics", modelID = "model_id"
+        case finalMetrics = "final_metrics", modelID = "model_id", errorDetail = "error_detail"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        status = try container.decode(Status.self, forKey: .status)
+        createdAt = try container.decode(RFC3339Date.self, forKey: .createdAt)
+        startedAt = try container.decodeIfPresent(RFC3339Date.self, forKey: .startedAt)
+        finishedAt = try container.decodeIfPresent(RFC3339Date.self, forKey: .finishedAt)
+        params = try container.decode(TrainingConfiguration.self, forKey: .params)
+        request = try container.decode(JSONDocument.self, forKey: .request)
+        progress = try container.decodeIfPresent(TrainingProgress.self, forKey: .progress)
+        metrics = try container.decode([EpochMetrics].self, forKey: .metrics)
+        finalMetrics = try container.decodeIfPresent(FinalMetrics.self, forKey: .finalMetrics)
+        modelID = try container.decodeIfPresent(String.self, forKey: .modelID)
+        error = try container.decodeIfPresent(String.self, forKey: .error)
+        errorDetail = try container.decodeIfPresent(String.self, forKey: .errorDetail)
+        activate = try container.decode(ActivationOutcome.self, forKey: .activate)
+        transitions = try container.decode([Transition].self, forKey: .transitions)
+        // Files written before attempts were counted: every recorded start was one.
+        attempts = try container.decodeIfPresent(Int.self, forKey: .attempts)
+            ?? transitions.filter { $0.status == .running }.count
     }
 
     /// A new job, queued at `now`.
@@ -108,6 +139,7 @@ public struct TrainingJob: Codable, Hashable, Sendable {
         metrics = []
         self.activate = ActivationOutcome(policy: activate)
         transitions = [Transition(status: .queued, at: now)]
+        attempts = 0
     }
 
     /// Moves to `next`, recording when and why.
@@ -125,6 +157,18 @@ public struct TrainingJob: Codable, Hashable, Sendable {
     public mutating func start(at now: RFC3339Date, reason: String? = nil) throws {
         try transition(to: .running, at: now, reason: reason)
         if startedAt == nil { startedAt = now }
+    }
+
+    /// A process is about to build this job's network and run it: counted (and persisted by
+    /// the caller) before anything is allocated, so a job whose network alone takes the process
+    /// down is counted too.
+    public mutating func countAttempt() {
+        attempts += 1
+    }
+
+    /// A graceful shutdown interrupted the run: that start does not count against the job.
+    public mutating func returnAttempt() {
+        attempts = max(0, attempts - 1)
     }
 
     /// What `requestCancel` did.
@@ -163,10 +207,19 @@ public struct TrainingJob: Codable, Hashable, Sendable {
         activate.reason = activationReason
     }
 
-    /// → failed with the reason (shown as `error`).
-    public mutating func fail(reason: String, at now: RFC3339Date) throws {
+    /// → failed with the reason (shown as `error`, and in the transition) and, when it says
+    /// more than anyone should see, the full text (`error_detail`, admins only).
+    public mutating func fail(reason: String, detail: String? = nil, at now: RFC3339Date) throws {
         try transition(to: .failed, at: now, reason: reason)
         error = reason
+        errorDetail = detail
+    }
+
+    /// The job as a client without the admin token sees it: without `error_detail`.
+    public var publicView: TrainingJob {
+        var shown = self
+        shown.errorDetail = nil
+        return shown
     }
 
     /// running → queued after a restart: the job runs again first, from its checkpoint if usable.
@@ -181,6 +234,8 @@ public struct TrainingJob: Codable, Hashable, Sendable {
 public enum JobStateError: Error, Equatable, Sendable, CustomStringConvertible {
     case illegalTransition(id: String, from: TrainingJob.Status, to: TrainingJob.Status)
     case alreadyFinished(id: String, status: TrainingJob.Status)
+    /// Its run is over and its model is being registered: too late to cancel.
+    case finishing(id: String)
 
     public var description: String {
         switch self {
@@ -188,6 +243,8 @@ public enum JobStateError: Error, Equatable, Sendable, CustomStringConvertible {
             return "job \(id) cannot go from \(from.rawValue) to \(to.rawValue)"
         case let .alreadyFinished(id, status):
             return "job \(id) has already finished (\(status.rawValue))"
+        case .finishing(let id):
+            return "job \(id) has finished training and its model is being registered; it can no longer be cancelled"
         }
     }
 }

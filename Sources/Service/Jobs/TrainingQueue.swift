@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ModelFile
 import TensorCore
 import Training
 
@@ -29,7 +30,15 @@ import Training
 ///   resumed after a restart gets it afresh.
 /// - cancelled by `DELETE`: `cancelled`, nothing registered.
 /// - the trainer or its data failed (MNIST missing, divergence, disk full): `failed` with the
-///   reason.
+///   reason. A checkpoint write that fails is retried with backoff first
+///   (`Settings.writeRetries`), and a job failed for it keeps its last good checkpoint.
+/// - its process died while it ran `Settings.maxAttempts` times (killed for memory, say):
+///   `failed`, saying so, instead of taking the next process down too.
+///
+/// Several processes may share a state directory; only the one holding its `QueueLease` owns
+/// the queue (`Role.owner`). The others show the jobs as the owner writes them and refuse
+/// changes (`TrainingQueueError.notOwner`); a `standby` (one with training data) becomes the
+/// owner when the lease frees up (`takeOwnership()`).
 public final class TrainingQueue: @unchecked Sendable {
     public struct Settings: Sendable {
         /// Jobs that may wait (not counting the one running).
@@ -42,6 +51,13 @@ public final class TrainingQueue: @unchecked Sendable {
         public var progressPersistInterval: Double = 2
         /// What a 429 tells the client to wait (seconds).
         public var retryAfterSeconds = 30
+        /// Starts a job gets: one whose process died while it ran this many times is failed
+        /// instead of resumed again.
+        public var maxAttempts = 2
+        /// How often a failed checkpoint write is tried again, and the first pause (doubled
+        /// after each try): a transient ENOSPC or EIO should not end a long job.
+        public var writeRetries = 4
+        public var writeRetryDelay: Double = 0.2
 
         public init() {}
     }
@@ -54,7 +70,18 @@ public final class TrainingQueue: @unchecked Sendable {
     private let clock: @Sendable () -> Date
     private let logger: Logger
 
-    /// Guards `pending`, `stopping`, `runnerDone`, `lastCreatedAt` and every job change.
+    /// What this process may do with the queue.
+    public enum Role: String, Sendable {
+        /// Holds the lease: runs jobs, takes submissions and cancels.
+        case owner
+        /// Has training data and waits for the lease; read-only until then.
+        case standby
+        /// Has no training data: never touches the queue, only shows it.
+        case readOnly = "read-only"
+    }
+
+    /// Guards `pending`, `stopping`, `runnerDone`, `lastCreatedAt`, `role`, `completing` and
+    /// every job change.
     private let condition = NSCondition()
     /// Ids of queued jobs, oldest first.
     private var pending: [String] = []
@@ -62,13 +89,18 @@ public final class TrainingQueue: @unchecked Sendable {
     private var runnerStarted = false
     private var runnerDone = false
     private var lastCreatedAt: RFC3339Date?
+    private var currentRole: Role
+    /// The job whose model is being registered: too late to cancel it.
+    private var completing: String?
 
     /// - Parameters:
     ///   - makeTrainer: builds a job's run (`MNISTTrainerSource.factory` in the service).
     ///   - clock: the time stamps of jobs (injectable for tests).
-    public init(store: JobStore, registry: ModelRegistry, settings: Settings = Settings(),
+    ///   - role: what this process starts as (`takeOwnership()` turns a standby into the owner).
+    public init(store: JobStore, registry: ModelRegistry, settings: Settings = Settings(), role: Role = .owner,
                 makeTrainer: @escaping TrainerFactory, clock: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "mnist-cnn.training")) {
+        self.currentRole = role
         self.store = store
         self.registry = registry
         self.directory = store.directory
@@ -80,6 +112,21 @@ public final class TrainingQueue: @unchecked Sendable {
 
     private var now: RFC3339Date { RFC3339Date(clock()) }
 
+    /// What this process may do with the queue now.
+    public var role: Role { condition.withLock { currentRole } }
+
+    /// A process that does not own the queue shows the jobs as the owner last wrote them.
+    public func refreshFromDisk() {
+        guard role != .owner else { return }
+        _ = store.load(setAside: false)
+    }
+
+    /// A standby that got the lease: from now on it owns the queue. Call `recover()` then
+    /// `start()` next, as at a first start.
+    public func takeOwnership() {
+        condition.withLock { currentRole = .owner }
+    }
+
     // MARK: - Start and stop
 
     /// Loads the jobs a previous process left and puts the unfinished ones back in line:
@@ -90,7 +137,10 @@ public final class TrainingQueue: @unchecked Sendable {
     /// `ModelRegistry.load()`, which shares the state directory).
     /// - Returns: the files that could not be used (already moved to `quarantine/`).
     public func recover() -> [StateProblem] {
-        directory.removeStaleTemporaryFiles()
+        precondition(role == .owner, "only the queue owner recovers")
+        for path in directory.removeStaleTemporaryFiles() {
+            logger.info("removed the temporary file of an interrupted write", metadata: ["path": "\(path)"])
+        }
         var problems = store.load()
         var resumed: [String] = [], queued: [String] = []
         let time = now
@@ -109,8 +159,10 @@ public final class TrainingQueue: @unchecked Sendable {
                     directory.removeIfPresent(directory.checkpointPath(job.id))
                 case .queued:
                     queued.append(job.id)
-                case .succeeded, .failed, .cancelled:
+                case .succeeded, .cancelled:
                     directory.removeIfPresent(directory.checkpointPath(job.id))
+                case .failed:
+                    break  // a failed job keeps its last good checkpoint, to resume by hand
                 }
             } catch {
                 problems.append(StateProblem(path: directory.jobPath(job.id), reason: "could not update it: \(error)",
@@ -160,6 +212,7 @@ public final class TrainingQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { throw TrainingQueueError.shuttingDown }
+        guard currentRole == .owner else { throw TrainingQueueError.notOwner(currentRole) }
         guard pending.count < settings.maxQueued else {
             throw TrainingQueueError.queueFull(limit: settings.maxQueued, retryAfterSeconds: settings.retryAfterSeconds)
         }
@@ -183,7 +236,9 @@ public final class TrainingQueue: @unchecked Sendable {
     public func cancel(_ id: String) throws -> (job: TrainingJob, outcome: TrainingJob.CancelOutcome) {
         condition.lock()
         defer { condition.unlock() }
+        guard currentRole == .owner else { throw TrainingQueueError.notOwner(currentRole) }
         guard var job = store.job(id) else { throw TrainingQueueError.notFound(id) }
+        guard completing != id else { throw JobStateError.finishing(id: id) }
         let outcome = try job.requestCancel(at: now)
         try store.save(job)
         if outcome == .cancelled {
@@ -241,30 +296,59 @@ public final class TrainingQueue: @unchecked Sendable {
     private func execute(_ id: String) {
         guard let queuedJob = store.job(id), queuedJob.status == .queued else { return }
         let checkpointPath = directory.checkpointPath(id)
+        if queuedJob.attempts >= settings.maxAttempts {
+            let reason = "the job did not finish in \(queuedJob.attempts) attempts: its process stopped while it ran "
+                + "each time (killed, or out of memory), so it is not resumed again"
+            mutate(id) { try $0.fail(reason: reason, at: now) }
+            logger.error("training job failed", metadata: ["job": "\(id)", "reason": "\(reason)"])
+            return
+        }
         let hasRunBefore = queuedJob.transitions.contains { $0.status == .running }
 
         var checkpoint: Checkpoint?
         var startReason: String? = hasRunBefore ? "no checkpoint was saved; starting over from the first epoch" : nil
         /// Sets a bad checkpoint aside and says so in the job's history.
-        func discardCheckpoint(_ why: String) {
-            let problem = directory.quarantine(checkpointPath, reason: why)
+        /// `why` is shown to anyone; `detail` (paths, errno) goes to the log only.
+        func discardCheckpoint(_ why: String, detail: String? = nil) {
+            let problem = directory.quarantine(checkpointPath, reason: why + (detail.map { " (\($0))" } ?? ""))
             logger.warning("checkpoint set aside", metadata: ["job": "\(id)", "problem": "\(problem)"])
             checkpoint = nil
-            startReason = "\(why); set aside as \(problem.quarantinedTo ?? checkpointPath); starting over from the first epoch"
+            startReason = "\(why); set aside in quarantine/; starting over from the first epoch"
         }
         if FileManager.default.fileExists(atPath: checkpointPath) {
             do {
-                let read = try Checkpoint.read(from: checkpointPath)
+                // Reading is retried like writing: an I/O failure says nothing about the file.
+                let read = try retrying("checkpoint read", path: checkpointPath, job: id, when: Self.isReadFailure) {
+                    try Checkpoint.read(from: checkpointPath, fileSystem: directory.fileSystem)
+                }
                 if read.configuration == queuedJob.params {
                     checkpoint = read
                     startReason = "resuming from the checkpoint after epoch \(read.completedEpochs)"
                 } else {
                     discardCheckpoint("the checkpoint belongs to another configuration")
                 }
+            } catch SafeTensorsError.readFailed {
+                // Still unreadable after the retries: the file stays for the next attempt, and
+                // the job does not run without it (it would lose the epochs it holds).
+                let reason = "the checkpoint could not be read (an I/O error, after retries); it is kept, "
+                    + "for `mnist-cnn train --checkpoint` to resume from"
+                mutate(id) { job in
+                    guard job.status == .queued else { return }
+                    try job.fail(reason: reason, at: now)
+                }
+                logger.error("training job failed", metadata: ["job": "\(id)", "reason": "\(reason)"])
+                return
             } catch {
-                discardCheckpoint("the checkpoint is unreadable (\(error))")
+                discardCheckpoint("the checkpoint is unreadable", detail: "\(error)")
             }
         }
+
+        // Counted and written before the trainer allocates the network: if that kills the
+        // process, the next start still knows this attempt happened.
+        guard mutate(id, { job in
+            guard job.status == .queued else { return }
+            job.countAttempt()
+        })?.status == .queued else { return }
 
         var run: any TrainingRun
         do {
@@ -278,8 +362,9 @@ public final class TrainingQueue: @unchecked Sendable {
         } catch {
             mutate(id) { job in
                 guard job.status == .queued else { return }
-                try job.fail(reason: "\(error)", at: now)
+                try job.fail(reason: Self.publicReason(for: error), detail: "\(error)", at: now)
             }
+            logger.warning("training job failed", metadata: ["job": "\(id)", "reason": "\(error)"])
             directory.removeIfPresent(checkpointPath)
             return
         }
@@ -304,7 +389,7 @@ public final class TrainingQueue: @unchecked Sendable {
                 mutate(id, persist: persist) { $0.progress = progress }
             },
             epochFinished: { [self] metrics, checkpoint in
-                try checkpoint.write(to: checkpointPath)
+                try writeWithRetries(try checkpoint.encoded(), to: checkpointPath, job: id)
                 lastPersist = clock()
                 mutate(id) { $0.metrics.append(metrics) }
             },
@@ -318,7 +403,7 @@ public final class TrainingQueue: @unchecked Sendable {
         do {
             result = try run.run(observer: observer)
         } catch {
-            finish(id, failure: "\(error)", checkpointPath: checkpointPath)
+            finish(id, failure: Self.publicReason(for: error), detail: "\(error)", checkpointPath: checkpointPath)
             return
         }
 
@@ -326,11 +411,21 @@ public final class TrainingQueue: @unchecked Sendable {
         let status = store.job(id)?.status, shuttingDown = stopping
         condition.unlock()
         if status == .running && shuttingDown && result.stopReason == .cancelled {
-            // Interrupted by shutdown, not by a user: stays running; the next start resumes it.
+            // Interrupted by shutdown, not by a user: stays running; the next start resumes it,
+            // and this start does not count against its attempts.
+            mutate(id) { $0.returnAttempt() }
             logger.notice("training job interrupted by shutdown", metadata: ["job": "\(id)"])
             return
         }
-        if status == .cancelling || result.stopReason == .cancelled {
+        // From here the run is over: a cancel either came before this point (the job ends
+        // cancelled, nothing registered) or comes after it and is refused (409), never both.
+        let cancelled: Bool = condition.withLock {
+            if store.job(id)?.status == .cancelling || result.stopReason == .cancelled { return true }
+            completing = id
+            return false
+        }
+        defer { condition.withLock { if completing == id { completing = nil } } }
+        if cancelled {
             mutate(id) { try $0.transition(to: .cancelled, at: now, reason: "stopped after the cancel request") }
             directory.removeIfPresent(checkpointPath)
             return
@@ -345,7 +440,8 @@ public final class TrainingQueue: @unchecked Sendable {
             try complete(id, params: queuedJob.params, policy: queuedJob.activate.policy, result: result)
             directory.removeIfPresent(checkpointPath)
         } catch {
-            finish(id, failure: "could not save the trained model: \(error)", checkpointPath: checkpointPath)
+            finish(id, failure: "could not save the trained model: " + Self.publicReason(for: error),
+                   detail: "could not save the trained model: \(error)", checkpointPath: checkpointPath)
         }
     }
 
@@ -374,10 +470,66 @@ public final class TrainingQueue: @unchecked Sendable {
         logger.info("training job succeeded", metadata: ["job": "\(id)", "model": "\(modelID)", "activated": "\(activated)"])
     }
 
-    private func finish(_ id: String, failure reason: String, checkpointPath: String) {
-        mutate(id) { try $0.fail(reason: reason, at: now) }
-        directory.removeIfPresent(checkpointPath)
-        logger.warning("training job failed", metadata: ["job": "\(id)", "reason": "\(reason)"])
+    /// Fails the job. Its last good checkpoint stays (a failure may be the disk's, not the
+    /// job's), for `mnist-cnn train --checkpoint` to resume by hand.
+    private func finish(_ id: String, failure reason: String, detail: String? = nil, checkpointPath: String) {
+        mutate(id) { try $0.fail(reason: reason, detail: detail, at: now) }
+        logger.warning("training job failed", metadata: ["job": "\(id)", "reason": "\(detail ?? reason)"])
+    }
+
+    /// A job's failure in words safe to show any client of `GET /train`: what went wrong and
+    /// what to do, never a path or an errno (those go to the log and `error_detail`).
+    static func publicReason(for error: any Error) -> String {
+        switch error {
+        case is FileError:
+            return "a file in the state directory could not be written or read (disk full or an I/O error; "
+                + "the service log has the details)"
+        case is TrainingDataUnavailable:
+            return "the training data is missing or unreadable on the server"
+        case let error as TrainingError:
+            return error.description
+        default:
+            return "the job failed on the server (the service log has the details)"
+        }
+    }
+
+    /// `AtomicFile.write` tried again with a doubling pause while it fails: the previous file
+    /// stays whole through every failed try (the write is atomic), so retrying costs nothing
+    /// but time.
+    /// - Throws: the last error after `Settings.writeRetries` retries.
+    func writeWithRetries(_ bytes: [UInt8], to path: String, job id: String) throws {
+        try retrying("write", path: path, job: id) { try directory.write(bytes, to: path) }
+    }
+
+    /// `body` tried again with a doubling pause (`Settings.writeRetryDelay`, up to
+    /// `Settings.writeRetries` times) while it throws an error `isTransient` accepts: for I/O
+    /// that a full disk or a flaky volume can fail for a moment.
+    private func retrying<T>(_ what: String, path: String, job id: String,
+                             when isTransient: (any Error) -> Bool = { _ in true }, _ body: () throws -> T) throws -> T {
+        var delay = settings.writeRetryDelay
+        var retry = 0
+        while true {
+            do {
+                let result = try body()
+                if retry > 0 {
+                    logger.notice("\(what) succeeded after retries", metadata: ["job": "\(id)", "retries": "\(retry)"])
+                }
+                return result
+            } catch {
+                guard retry < settings.writeRetries, isTransient(error) else { throw error }
+                retry += 1
+                logger.warning("\(what) failed; retrying", metadata: ["job": "\(id)", "path": "\(path)", "retry": "\(retry)",
+                                                                     "error": "\(error)"])
+                Thread.sleep(forTimeInterval: delay)
+                delay *= 2
+            }
+        }
+    }
+
+    /// Whether reading a file failed for I/O (worth retrying), not for what it holds.
+    static func isReadFailure(_ error: any Error) -> Bool {
+        if case SafeTensorsError.readFailed = error { return true }
+        return false
     }
 
     /// Gives the calling thread a lower scheduling priority (a higher nice value); never
@@ -401,12 +553,20 @@ public enum TrainingQueueError: Error, Equatable, Sendable, CustomStringConverti
     case queueFull(limit: Int, retryAfterSeconds: Int)
     case notFound(String)
     case shuttingDown
+    /// This process does not own the queue of its state directory.
+    case notOwner(TrainingQueue.Role)
 
     public var description: String {
         switch self {
         case let .queueFull(limit, _): return "the training queue is full (\(limit) jobs waiting); try again later"
         case .notFound(let id): return "no training job \(id)"
         case .shuttingDown: return "the service is shutting down and takes no new jobs"
+        case .notOwner(.readOnly):
+            return "this process has no training data, so it only shows the jobs (read-only); send job changes to "
+                + "the process that trains (the one started with --mnist-dir)"
+        case .notOwner:
+            return "this process is a standby: another process on the same state directory owns the training queue; "
+                + "send job changes to it (this one takes over if it stops)"
         }
     }
 }

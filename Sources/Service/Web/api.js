@@ -26,17 +26,46 @@ export function setAdminToken(token) {
   } catch { /* storage disabled: the token is simply not remembered */ }
 }
 
+/** Listeners told when the token changes (the form's field shows it). */
+const tokenListeners = [];
+export function onAdminTokenChange(listener) { tokenListeners.push(listener); }
+
 /**
- * fetch + JSON + problem handling. `admin` adds the bearer token when one is set.
+ * Asks the user for the admin token (a dialog), keeps it for this tab and returns it; '' when
+ * the user cancels. Every admin operation needs it: the server trusts no client for where it
+ * connects from.
+ */
+function askForAdminToken(refused) {
+  const question = (refused ? 'The admin token was refused. ' : '')
+    + 'Admin token (printed by `mnist-cnn token --state-dir DIR` on the server, or the one it was started with):';
+  const answer = (window.prompt(question) || '').trim();
+  setAdminToken(answer);
+  for (const listener of tokenListeners) listener(answer);
+  return answer;
+}
+
+/**
+ * fetch + JSON + problem handling. `admin` sends the bearer token, asking for it once when the
+ * tab has none (or the server refused the one it had) and trying again with the answer.
  * `signal` lets a caller abandon a request it no longer needs (e.g. a deselected job).
  */
 export async function request(method, path, { body, contentType, admin = false, signal } = {}) {
+  if (!admin) return send(method, path, { body, contentType, signal });
+  let token = adminToken() || askForAdminToken(false);
+  try {
+    return await send(method, path, { body, contentType, signal, token });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) throw error;
+    token = askForAdminToken(true);
+    if (!token) throw error;
+    return send(method, path, { body, contentType, signal, token });
+  }
+}
+
+async function send(method, path, { body, contentType, signal, token }) {
   const headers = { Accept: 'application/json, application/problem+json' };
   if (contentType) headers['Content-Type'] = contentType;
-  if (admin) {
-    const token = adminToken();
-    if (token) headers.Authorization = `Bearer ${token}`;
-  }
+  if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(path, { method, headers, body, signal, cache: 'no-store' });
@@ -66,11 +95,7 @@ export function describeAdminError(error) {
   if (error.status === 401) {
     return adminToken()
       ? 'The admin token was refused (401). Check the token the server was started with.'
-      : 'This server needs an admin token (401). Enter it in the “Admin token” field and try again.';
-  }
-  if (error.status === 403) {
-    return 'Forbidden (403): without an admin token configured, the server accepts this only from its own machine. '
-      + 'Start it with --admin-token and enter that token here.';
+      : 'This needs the admin token (401). Enter it in the “Admin token” field and try again.';
   }
   return describe(error);
 }

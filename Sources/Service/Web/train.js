@@ -1,7 +1,7 @@
 // The training view: start a job, list jobs, follow one (polling every 2 s while it is live)
 // with its progress and per-epoch curves, cancel it, and promote the model it produced.
 
-import { request, describe, describeAdminError, adminToken, setAdminToken } from './api.js';
+import { request, describe, describeAdminError, adminToken, setAdminToken, onAdminTokenChange } from './api.js';
 import { lineChart, percent } from './charts.js';
 
 const POLL_MS = 2000;
@@ -58,6 +58,7 @@ export class TrainingView {
     const tokenField = $('admin-token');
     tokenField.value = adminToken();
     tokenField.addEventListener('input', () => setAdminToken(tokenField.value.trim()));
+    onAdminTokenChange((token) => { tokenField.value = token; });
 
     this.form.addEventListener('submit', (event) => { event.preventDefault(); this.start(); });
     $('refresh-jobs').addEventListener('click', () => { this.loadJobs(); this.loadModels(); });
