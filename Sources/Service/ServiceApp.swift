@@ -14,6 +14,10 @@ public final class ServiceApp: @unchecked Sendable {
     public let readiness = Readiness()
     public let metrics = ServiceMetrics.shared
     public let batcher: InferenceBatcher
+    /// The one account of the bytes request work holds: the server reserves bodies in it, the
+    /// predict path decoded images and batches.
+    public let memoryBudget: MemoryBudget
+    private let memoryBudgetChoice: MemoryBudgetSizing.Choice
     public private(set) var registry: ModelRegistry!
     public private(set) var queue: TrainingQueue!
     private let router = Router()
@@ -24,6 +28,8 @@ public final class ServiceApp: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         batcher = InferenceBatcher(slot: slot, settings: configuration.batching)
+        memoryBudgetChoice = MemoryBudgetSizing.choose(configured: configuration.memoryBudgetBytes)
+        memoryBudget = MemoryBudget(capacity: memoryBudgetChoice.bytes)
         let metrics = self.metrics
         batcher.onBatch = { metrics.record($0) }
         readiness.observe { metrics.setReady($0 == .ready) }
@@ -59,10 +65,12 @@ public final class ServiceApp: @unchecked Sendable {
             logger.warning("state file set aside", metadata: ["problem": "\(problem)"])
         }
 
-        PredictRoutes(batcher: batcher, configuration: configuration, readiness: readiness, metrics: metrics)
+        PredictRoutes(batcher: batcher, configuration: configuration, readiness: readiness, metrics: metrics,
+                      budget: memoryBudget)
             .register(on: router)
         OperationsRoutes(readiness: readiness, slot: slot, metrics: metrics, beforeScrape: { [weak self] in
             self?.refreshTrainingMetrics()
+            if let self { self.metrics.setMemoryBudget(self.memoryBudget) }
         }).register(on: router)
         JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: configuration.adminToken),
                   trainingUnavailable: configuration.mnistDirectory == nil
@@ -74,6 +82,8 @@ public final class ServiceApp: @unchecked Sendable {
         var http = configuration.http
         http.host = configuration.host
         http.port = configuration.port
+        http.memoryBudget = memoryBudget
+        logger.notice("memory budget", metadata: ["bytes": "\(memoryBudget.capacity)", "why": "\(memoryBudgetChoice.reason)"])
         server = HTTPServer(configuration: http, router: router, logger: logger)
         server.onRequestCompleted = { [metrics] record in metrics.record(record) }
         try server.start()

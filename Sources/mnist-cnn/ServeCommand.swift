@@ -37,6 +37,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds an idle keep-alive connection stays open [MNIST_CNN_IDLE_TIMEOUT] (default 60).") var idleTimeout: Double?
     @Option(help: "Seconds in-flight requests get to finish on shutdown [MNIST_CNN_SHUTDOWN_TIMEOUT] (default 20).")
     var shutdownTimeout: Double?
+    @Option(help: """
+        Bytes request work may hold at once (bodies, decoded images, batches), e.g. 268435456, 256Mi or 1G; \
+        beyond it requests get 503 [MNIST_CNN_MEMORY_BUDGET] (default: half the cgroup memory limit, \
+        else a quarter of physical memory up to 2Gi).
+        """)
+    var memoryBudget: String?
 
     func run() throws {
         let configuration: ServiceConfiguration
@@ -61,6 +67,13 @@ struct ServeCommand: ParsableCommand {
             settings.http.timeouts.headerRead = .seconds(try Setting.resolve(headerTimeout, "MNIST_CNN_HEADER_TIMEOUT", 10.0))
             settings.http.timeouts.idle = .seconds(try Setting.resolve(idleTimeout, "MNIST_CNN_IDLE_TIMEOUT", 60.0))
             settings.http.shutdownDeadline = .seconds(try Setting.resolve(shutdownTimeout, "MNIST_CNN_SHUTDOWN_TIMEOUT", 20.0))
+            if let text = memoryBudget ?? Environment.value("MNIST_CNN_MEMORY_BUDGET") {
+                guard let bytes = MemoryBudgetSizing.parseByteCount(text) else {
+                    throw CommandFailure("memory budget '\(text)' is not a byte count: use e.g. 268435456, 256Mi or 1G "
+                                         + "(--memory-budget / MNIST_CNN_MEMORY_BUDGET)")
+                }
+                settings.memoryBudgetBytes = bytes
+            }
             guard settings.batching.threads >= 1 else { throw CommandFailure("--inference-threads must be at least 1") }
             let level = try Setting.resolve(logLevel, "MNIST_CNN_LOG_LEVEL", "info")
             let format = try Setting.resolve(logFormat, "MNIST_CNN_LOG_FORMAT", "text")
