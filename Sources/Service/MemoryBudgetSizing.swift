@@ -20,7 +20,7 @@ public enum MemoryBudgetSizing {
     /// Without a cgroup limit the budget never exceeds this.
     static let uncappedMaximum = 2 << 30
     /// Nor falls below this, so a tiny container still serves single images.
-    static let minimum = 64 << 20
+    static let minimum = 16 << 20
 
     /// Values at or above this mean "no limit": cgroup v1 writes `PAGE_COUNTER_MAX` pages
     /// (9223372036854771712 on 4 KiB pages) for unlimited.
