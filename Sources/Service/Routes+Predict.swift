@@ -1,12 +1,12 @@
-import Dispatch
 import Foundation
 import HTTP1
 import Imaging
+import TensorCore
 
 /// `POST /predict`: parse the body into encoded images and read their headers; reserve, in
 /// the memory budget, what decoding them will hold; decode and normalize them one at a time
-/// (on the network thread when they are small, on a worker queue when they declare many
-/// pixels); and hand the batch to the batcher. The response goes out from the inference
+/// (on the network thread when they are small, on low-priority `DecodeWorkers` when they
+/// declare many pixels); and hand the batch to the batcher. The response goes out from the inference
 /// thread when the batch is done.
 struct PredictRoutes {
     let batcher: InferenceBatcher
@@ -22,7 +22,8 @@ struct PredictRoutes {
     /// loop, so one large image (however small its file) cannot stall the other connections
     /// of its loop. 65,536 pixels decode and normalize in well under a millisecond.
     static let inlineDecodePixels = 256 * 256
-    private static let decodeQueue = DispatchQueue(label: "predict.decode", qos: .userInitiated, attributes: .concurrent)
+    /// Shared by every service in the process (tests start several), as a dispatch queue would be.
+    private static let decodeWorkers = DecodeWorkers(threads: ThreadPool.availableCores, maxPending: 1024)
 
     /// What `PredictRequest.parse` checks, from the configuration.
     var limits: PredictRequest.Limits {
@@ -45,14 +46,24 @@ struct PredictRoutes {
                 if parsed.request.declaredPixels <= Self.inlineDecodePixels {
                     decodeAndSubmit(parsed, responder)
                 } else {
-                    Self.decodeQueue.async { decodeAndSubmit(parsed, responder) }
+                    offload(responder) { decodeAndSubmit(parsed, responder) }
                 }
             } else {
-                Self.decodeQueue.async {
+                offload(responder) {
                     guard let parsed = parse(request, responder) else { return }
                     decodeAndSubmit(parsed, responder)
                 }
             }
+        }
+    }
+
+    /// Runs `work` on the decode workers, or answers 503 when their backlog is full.
+    private func offload(_ responder: HTTPResponder, _ work: @escaping @Sendable () -> Void) {
+        guard Self.decodeWorkers.submit(work) else {
+            responder.send(.problem(status: 503, title: "Server busy",
+                                    detail: "\(Self.decodeWorkers.maxPending) large requests are already waiting to be decoded; retry shortly",
+                                    headers: ["Retry-After": "1"]))
+            return
         }
     }
 
