@@ -35,6 +35,21 @@ public final class MemoryBudget: @unchecked Sendable {
         return MemoryReservation(budget: self, bytes: bytes)
     }
 
+    /// Reserves `bytes` only if at least `headroom` bytes stay free afterwards, or returns
+    /// `nil` (and counts a refusal). Large work reserves this way so that a crowd of large
+    /// requests cannot take the last bytes that small, well-behaved requests need.
+    public func reserve(_ bytes: Int, leaving headroom: Int) -> MemoryReservation? {
+        precondition(bytes >= 0 && headroom >= 0, "cannot reserve a negative size")
+        lock.lock()
+        defer { lock.unlock() }
+        guard bytes <= capacity - used - headroom else {
+            refusals += 1
+            return nil
+        }
+        used += bytes
+        return MemoryReservation(budget: self, bytes: bytes)
+    }
+
     /// Whether a reservation of `bytes` could succeed on an otherwise idle process.
     public func canEverFit(_ bytes: Int) -> Bool { bytes <= capacity }
 

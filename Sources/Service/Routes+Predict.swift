@@ -100,13 +100,20 @@ struct PredictRoutes {
         return nil
     }
 
+    /// Reservations up to this size are small: what a well-behaved request (a digit, a batch
+    /// of them) needs. Larger ones must leave `budget.capacity / 8` free for the small ones, so
+    /// a crowd of large requests cannot starve the clients that send ordinary digits.
+    static let smallReservationBytes = 1 << 20
+
     /// Reserves `bytes`, or throws the refusal: 503 with `Retry-After` when other requests
     /// hold the budget now, 413 when the budget could never hold it.
     private func reserve(_ bytes: Int, for purpose: String) throws -> MemoryReservation {
-        if let reservation = budget.reserve(bytes) { return reservation }
-        guard budget.canEverFit(bytes) else {
+        let headroom = bytes > Self.smallReservationBytes ? budget.capacity / 8 : 0
+        if let reservation = budget.reserve(bytes, leaving: headroom) { return reservation }
+        guard bytes <= budget.capacity - headroom else {
             throw HTTPError(status: 413, title: "Request too large for memory",
-                            detail: "\(purpose) needs \(bytes) bytes, more than the server's memory budget of \(budget.capacity) bytes")
+                            detail: "\(purpose) needs \(bytes) bytes, more than the server's memory budget of \(budget.capacity) bytes "
+                                + "allows one request (\(budget.capacity - headroom))")
         }
         throw HTTPError(status: 503, title: "Server busy",
                         detail: "\(purpose) needs \(bytes) bytes and the memory budget is taken by other requests; retry shortly",
