@@ -6,8 +6,8 @@ import TensorCore
 /// `POST /predict`: parse the body into encoded images and read their headers; reserve, in
 /// the memory budget, what decoding them will hold; decode and normalize them one at a time
 /// (on the network thread when they are small, on low-priority `DecodeWorkers` when they
-/// declare many pixels); and hand the batch to the batcher. The response goes out from the inference
-/// thread when the batch is done.
+/// declare many pixels); and hand the batch to the batcher. The response goes out from the
+/// inference thread when the batch is done.
 struct PredictRoutes {
     let batcher: InferenceBatcher
     let configuration: ServiceConfiguration
@@ -69,6 +69,8 @@ struct PredictRoutes {
 
     /// A parsed request and the budget its parsing holds (its materialized payloads). A class,
     /// so that every holder shares one copy of the payloads and taking one out frees it.
+    /// Unchecked `Sendable`: it is handed to a worker whole, and only that one thread reads or
+    /// takes its payloads after the handoff.
     final class Parsed: @unchecked Sendable {
         private(set) var request: PredictRequest
         let reservation: MemoryReservation
