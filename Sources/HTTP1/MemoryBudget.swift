@@ -21,22 +21,26 @@ public final class MemoryBudget: @unchecked Sendable {
         self.capacity = capacity
     }
 
+    /// Reservations up to this size are small: what a well-behaved request (a digit, a batch
+    /// of them) needs. A reservation larger than this must leave `capacity / 8` free for the
+    /// small ones, so a crowd of large bodies or decodes cannot starve ordinary clients.
+    public static let smallReservationBytes = 1 << 20
+
+    /// The bytes that must stay free after a reservation of `total` bytes.
+    func headroom(forTotal total: Int) -> Int {
+        total > Self.smallReservationBytes ? capacity / 8 : 0
+    }
+
     /// Reserves `bytes`, or returns `nil` (and counts a refusal) when that would exceed the
-    /// capacity. Reserving 0 bytes always succeeds.
+    /// capacity, or eat into the headroom small requests keep. Reserving 0 bytes always succeeds.
     public func reserve(_ bytes: Int) -> MemoryReservation? {
         precondition(bytes >= 0, "cannot reserve a negative size")
-        lock.lock()
-        defer { lock.unlock() }
-        guard bytes <= capacity - used else {
-            refusals += 1
-            return nil
-        }
-        used += bytes
+        guard take(more: bytes, total: bytes) else { return nil }
         return MemoryReservation(budget: self, bytes: bytes)
     }
 
     /// Whether a reservation of `bytes` could succeed on an otherwise idle process.
-    public func canEverFit(_ bytes: Int) -> Bool { bytes <= capacity }
+    public func canEverFit(_ bytes: Int) -> Bool { bytes <= capacity - headroom(forTotal: bytes) }
 
     /// The bytes reserved now.
     public var usedBytes: Int {
@@ -58,10 +62,11 @@ public final class MemoryBudget: @unchecked Sendable {
         lock.unlock()
     }
 
-    fileprivate func take(more bytes: Int) -> Bool {
+    /// Adds `bytes` to the account for a reservation that will then hold `total`.
+    fileprivate func take(more bytes: Int, total: Int) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard bytes <= capacity - used else {
+        guard bytes <= capacity - used - headroom(forTotal: total) else {
             refusals += 1
             return false
         }
@@ -93,7 +98,7 @@ public final class MemoryReservation: @unchecked Sendable {
         precondition(bytes >= 0, "cannot grow by a negative size")
         lock.lock()
         defer { lock.unlock() }
-        guard budget.take(more: bytes) else { return false }
+        guard budget.take(more: bytes, total: held + bytes) else { return false }
         held += bytes
         return true
     }

@@ -6,14 +6,19 @@ public struct DecodeLimits: Equatable, Sendable {
     /// The tallest image accepted, in pixels.
     public var maxHeight: Int
     /// The most bytes a compressed raster (PNG IDAT) may inflate to, and the most raster bytes
-    /// a PGM may declare. It also caps the pixel count (width x height), which bounds the
-    /// `GrayImage` (4 bytes per pixel) and keeps every size computation far from overflow.
+    /// a PGM may declare. It also caps the pixel count, which keeps every size computation far
+    /// from overflow.
     public var maxDecompressedBytes: Int
+    /// The most pixels (width x height) one image may declare: the size of its `GrayImage`
+    /// (one byte per pixel) and what its decoding and normalizing cost in time.
+    public var maxPixels: Int
 
-    public init(maxWidth: Int = 4096, maxHeight: Int = 4096, maxDecompressedBytes: Int = 64 << 20) {
+    public init(maxWidth: Int = 4096, maxHeight: Int = 4096, maxDecompressedBytes: Int = 64 << 20,
+                maxPixels: Int = 4096 * 4096) {
         self.maxWidth = maxWidth
         self.maxHeight = maxHeight
         self.maxDecompressedBytes = maxDecompressedBytes
+        self.maxPixels = maxPixels
     }
 
     /// 4096x4096 pixels and 64 MiB of raster data.
@@ -26,8 +31,9 @@ public struct DecodeLimits: Equatable, Sendable {
             throw ImageError.tooLarge("image is \(width)x\(height), larger than the limit of \(maxWidth)x\(maxHeight)")
         }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-        if overflow || pixels > maxDecompressedBytes {
-            throw ImageError.tooLarge("image is \(width)x\(height), more pixels than the limit of \(maxDecompressedBytes)")
+        let pixelLimit = min(maxPixels, maxDecompressedBytes)
+        if overflow || pixels > pixelLimit {
+            throw ImageError.tooLarge("image is \(width)x\(height), more pixels than the limit of \(pixelLimit)")
         }
     }
 

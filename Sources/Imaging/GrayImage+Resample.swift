@@ -4,18 +4,37 @@ extension GrayImage {
     /// covered. Downscaling therefore cannot alias (a 4x reduction is exactly the mean of each
     /// 4x4 block), and upscaling replicates pixels, blending only where a footprint straddles
     /// two source pixels. Separable: rows first, then columns.
-    public func resampled(width newWidth: Int, height newHeight: Int) -> GrayImage {
-        precondition(newWidth > 0 && newHeight > 0 && width > 0 && height > 0, "resampling needs non-empty images")
-        let horizontal = Self.footprints(from: width, to: newWidth)
-        let vertical = Self.footprints(from: height, to: newHeight)
-        var rows = [Float](repeating: 0, count: newWidth * height)  // (height, newWidth)
-        pixels.withUnsafeBufferPointer { source in
-            rows.withUnsafeMutableBufferPointer { rows in
-                for y in 0..<height {
-                    for (x, taps) in horizontal.enumerated() {
-                        var sum: Float = 0
-                        for tap in taps { sum += source[y * width + tap.index] * tap.weight }
-                        rows[y * newWidth + x] = sum
+    public func resampled(width newWidth: Int, height newHeight: Int) -> FloatImage {
+        resampled(region: Region(x: 0, y: 0, width: width, height: height), levels: levels, width: newWidth, height: newHeight)
+    }
+
+    /// A rectangle of the image, in pixels.
+    struct Region: Equatable {
+        let x: Int
+        let y: Int
+        let width: Int
+        let height: Int
+    }
+
+    /// The `region` of the image, its codes read through `levels`, scaled as above. Reading
+    /// through a table lets the normalizer scale its ink image without ever building it:
+    /// the only full-size buffer stays the one-byte-per-pixel `codes`.
+    func resampled(region: Region, levels: [Float], width newWidth: Int, height newHeight: Int) -> FloatImage {
+        precondition(newWidth > 0 && newHeight > 0 && region.width > 0 && region.height > 0, "resampling needs non-empty images")
+        precondition(levels.count == 256, "resampling needs 256 levels")
+        let horizontal = Self.footprints(from: region.width, to: newWidth)
+        let vertical = Self.footprints(from: region.height, to: newHeight)
+        var rows = [Float](repeating: 0, count: newWidth * region.height)  // (region.height, newWidth)
+        codes.withUnsafeBufferPointer { codes in
+            levels.withUnsafeBufferPointer { levels in
+                rows.withUnsafeMutableBufferPointer { rows in
+                    for y in 0..<region.height {
+                        let source = codes.baseAddress! + (region.y + y) * width + region.x
+                        for (x, taps) in horizontal.enumerated() {
+                            var sum: Float = 0
+                            for tap in taps { sum += levels[Int(source[tap.index])] * tap.weight }
+                            rows[y * newWidth + x] = sum
+                        }
                     }
                 }
             }
@@ -30,7 +49,7 @@ extension GrayImage {
                 }
             }
         }
-        return GrayImage(width: newWidth, height: newHeight, pixels: result)
+        return FloatImage(width: newWidth, height: newHeight, pixels: result)
     }
 
     /// One source pixel's share of an output pixel.

@@ -13,6 +13,40 @@ public enum ImageDecoder {
     /// - Throws: `ImageError`; never traps on any input.
     public static func decode(_ bytes: [UInt8], format: ImageFormat?,
                               limits: DecodeLimits = .default) throws -> DecodedImage {
+        switch try chooseFormat(bytes, declared: format) {
+        case .png:
+            return .luminance(try PNGDecoder.decode(bytes, limits: limits).grayImage())
+        case .pgm:
+            return .luminance(try PGMDecoder.decode(bytes, limits: limits).grayImage())
+        case .raw784:
+            return .mnistReady(bytes)
+        }
+    }
+
+    /// The dimensions `bytes` declare and what decoding them would hold, read from the header
+    /// alone (a PNG's chunks are walked and their CRCs checked, nothing is inflated), with the
+    /// same format choice, limits and errors as `decode`: an image `peek` accepts fails in
+    /// `decode` only on its pixel data.
+    ///
+    /// - Throws: `ImageError`; never traps on any input.
+    public static func peek(_ bytes: [UInt8], format: ImageFormat?, limits: DecodeLimits = .default) throws -> ImageHeader {
+        switch try chooseFormat(bytes, declared: format) {
+        case .png:
+            let header = try PNGDecoder.readChunks(bytes, limits: limits).header
+            let packed = header.rowBytes(width: header.width) * header.height
+            return ImageHeader(format: .png, width: header.width, height: header.height,
+                               rasterBytes: header.filteredSize + packed * (header.interlaced ? 2 : 1) + bytes.count)
+        case .pgm:
+            let (header, _) = try PGMDecoder.readHeader(bytes, limits: limits)
+            return ImageHeader(format: .pgm, width: header.width, height: header.height,
+                               rasterBytes: 2 * header.width * header.height)
+        case .raw784:
+            return ImageHeader(format: .raw784, width: MNISTNormalizer.side, height: MNISTNormalizer.side, rasterBytes: 0)
+        }
+    }
+
+    /// The format `decode` reads `bytes` as (the rules above).
+    private static func chooseFormat(_ bytes: [UInt8], declared format: ImageFormat?) throws -> ImageFormat {
         if bytes.isEmpty { throw ImageError.unusable("image is empty (0 bytes)") }
         let chosen: ImageFormat
         if format == .raw784 && bytes.count == 784 {
@@ -26,16 +60,9 @@ public enum ImageDecoder {
         } else {
             throw ImageError.unsupported("unrecognised image format: not PNG, PGM or 784 raw bytes (got \(bytes.count) bytes)")
         }
-        switch chosen {
-        case .png:
-            return .luminance(try PNGDecoder.decode(bytes, limits: limits).grayImage())
-        case .pgm:
-            return .luminance(try PGMDecoder.decode(bytes, limits: limits).grayImage())
-        case .raw784:
-            guard bytes.count == 784 else {
-                throw ImageError.unusable("raw image must be 784 bytes (28x28), got \(bytes.count)")
-            }
-            return .mnistReady(bytes)
+        if chosen == .raw784 && bytes.count != 784 {
+            throw ImageError.unusable("raw image must be 784 bytes (28x28), got \(bytes.count)")
         }
+        return chosen
     }
 }

@@ -70,27 +70,24 @@ public struct MNISTNormalizer: Sendable {
     /// Rule 2 of `.auto`: a 28x28 image with a black background, bright ink and a centred mass.
     static func looksLikeMNIST(_ image: GrayImage) -> Bool {
         guard image.width == side && image.height == side else { return false }
+        let pixels = image.pixels
         let border = borderPixels(image)
         let borderMean = border.reduce(0, +) / Float(border.count)
-        let brightest = image.pixels.max() ?? 0
-        guard median(image.pixels) <= 0.05, borderMean <= 0.05, brightest >= 0.5,
+        let brightest = pixels.max() ?? 0
+        guard median(pixels) <= 0.05, borderMean <= 0.05, brightest >= 0.5,
               let centre = centreOfMass(image) else { return false }
         return abs(centre.x - 14) <= 2 && abs(centre.y - 14) <= 2
     }
 
+    /// Rule 3 of `.auto`. The ink image is never built: it is the image's own codes read
+    /// through a second level table (`inkLevels`), so the only full-size buffer is the decoded
+    /// image's one byte per pixel.
     static func normalizeFully(_ image: GrayImage) throws -> MNISTSample {
-        let ink = try inkImage(image)
-        guard let box = boundingBox(ink) else { throw ImageError.unusable("image has no ink") }
-        var croppedPixels = [Float]()
-        croppedPixels.reserveCapacity(box.width * box.height)
-        for row in box.y..<(box.y + box.height) {
-            let rowStart = row * ink.width + box.x
-            croppedPixels += ink.pixels[rowStart..<(rowStart + box.width)]
-        }
-        let cropped = GrayImage(width: box.width, height: box.height, pixels: croppedPixels)
+        let ink = try inkLevels(image)
+        guard let box = boundingBox(image, levels: ink) else { throw ImageError.unusable("image has no ink") }
         let scale = Double(boxSide) / Double(max(box.width, box.height))
         func scaledSide(_ length: Int) -> Int { max(1, min(boxSide, Int((Double(length) * scale).rounded()))) }
-        let scaled = cropped.resampled(width: scaledSide(box.width), height: scaledSide(box.height))
+        let scaled = image.resampled(region: box, levels: ink, width: scaledSide(box.width), height: scaledSide(box.height))
         guard let centre = centreOfMass(scaled) else { throw ImageError.unusable("image has no ink") }
         let offsetX = min(max(Int((14 - centre.x).rounded()), 0), side - scaled.width)
         let offsetY = min(max(Int((14 - centre.y).rounded()), 0), side - scaled.height)
@@ -103,38 +100,55 @@ public struct MNISTNormalizer: Sendable {
         return MNISTSample(pixels: field)
     }
 
-    /// Polarity-corrected, background-subtracted, contrast-stretched ink in 0...1.
-    static func inkImage(_ image: GrayImage) throws -> GrayImage {
+    /// The level table of the polarity-corrected, background-subtracted, contrast-stretched
+    /// ink (0...1) of each code of `image`.
+    static func inkLevels(_ image: GrayImage) throws -> [Float] {
         let paperLuminance = median(borderPixels(image))
-        let mean = image.pixels.reduce(0, +) / Float(image.pixels.count)
+        var sum: Float = 0
+        var used = [Bool](repeating: false, count: 256)
+        image.codes.withUnsafeBufferPointer { codes in
+            image.levels.withUnsafeBufferPointer { levels in
+                // In pixel order, so the Float sum rounds exactly as summing the pixels would.
+                for code in codes {
+                    sum += levels[Int(code)]
+                    used[Int(code)] = true
+                }
+            }
+        }
+        let mean = sum / Float(image.codes.count)
+        let present = (0..<256).filter { used[$0] }.map { image.levels[$0] }
         let darkInk = paperLuminance > mean
         let paper = darkInk ? 1 - paperLuminance : paperLuminance
-        let strongest = darkInk ? 1 - (image.pixels.min() ?? 1) : (image.pixels.max() ?? 0)
+        let strongest = darkInk ? 1 - (present.min() ?? 1) : (present.max() ?? 0)
         guard strongest - paper >= minimumContrast else { throw ImageError.unusable("image has no ink") }
         let gain = 1 / (strongest - paper)
-        let pixels = image.pixels.map { luminance -> Float in
+        return image.levels.map { luminance -> Float in
             let stretched = ((darkInk ? 1 - luminance : luminance) - paper) * gain
             return stretched < noiseFloor ? 0 : min(stretched, 1)
         }
-        return GrayImage(width: image.width, height: image.height, pixels: pixels)
     }
 
-    /// The smallest rectangle holding every pixel above `boundingBoxThreshold`; nil if none is.
-    static func boundingBox(_ image: GrayImage) -> (x: Int, y: Int, width: Int, height: Int)? {
+    /// The smallest rectangle holding every pixel whose ink (`levels[code]`) is above
+    /// `boundingBoxThreshold`; nil if none is.
+    static func boundingBox(_ image: GrayImage, levels: [Float]) -> GrayImage.Region? {
+        let inked = levels.map { $0 > boundingBoxThreshold }
         var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
-        for y in 0..<image.height {
-            for x in 0..<image.width where image[x, y] > boundingBoxThreshold {
-                minX = min(minX, x); maxX = max(maxX, x)
-                minY = min(minY, y); maxY = max(maxY, y)
+        image.codes.withUnsafeBufferPointer { codes in
+            for y in 0..<image.height {
+                let row = codes.baseAddress! + y * image.width
+                for x in 0..<image.width where inked[Int(row[x])] {
+                    minX = min(minX, x); maxX = max(maxX, x)
+                    minY = min(minY, y); maxY = max(maxY, y)
+                }
             }
         }
         guard maxX >= 0 else { return nil }
-        return (minX, minY, maxX - minX + 1, maxY - minY + 1)
+        return GrayImage.Region(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
     }
 
     /// The intensity-weighted mean pixel position, in pixel-index coordinates; nil for an
     /// all-zero image.
-    public static func centreOfMass(_ image: GrayImage) -> (x: Float, y: Float)? {
+    public static func centreOfMass<Grid: PixelGrid>(_ image: Grid) -> (x: Float, y: Float)? {
         var total: Float = 0, sumX: Float = 0, sumY: Float = 0
         for y in 0..<image.height {
             for x in 0..<image.width {
@@ -150,8 +164,8 @@ public struct MNISTNormalizer: Sendable {
     /// The outermost ring of pixels.
     static func borderPixels(_ image: GrayImage) -> [Float] {
         if image.width <= 2 || image.height <= 2 { return image.pixels }
-        var border = Array(image.pixels[0..<image.width])
-        border += image.pixels[((image.height - 1) * image.width)..<(image.height * image.width)]
+        var border = (0..<image.width).map { image[$0, 0] }
+        border += (0..<image.width).map { image[$0, image.height - 1] }
         for y in 1..<(image.height - 1) {
             border.append(image[0, y])
             border.append(image[image.width - 1, y])

@@ -9,11 +9,34 @@ public enum PGMDecoder {
     ///   maxval or a truncated raster; `.unusable` for a zero width or height; `.tooLarge` past
     ///   `limits`.
     public static func decode(_ bytes: [UInt8], limits: DecodeLimits = .default) throws -> PGMImage {
+        var (header, reader) = try readHeader(bytes, limits: limits)
+        let count = header.width * header.height
+        if header.plain {
+            return PGMImage(width: header.width, height: header.height, maxval: header.maxval,
+                            samples: try readPlainRaster(&reader, width: header.width, count: count, maxval: header.maxval))
+        }
+        try reader.skipSingleSeparatorAfterMaxval()
+        return PGMImage(width: header.width, height: header.height, maxval: header.maxval,
+                        samples: try readBinaryRaster(bytes, from: reader.position, count: count,
+                                                      bytesPerSample: header.bytesPerSample, maxval: header.maxval))
+    }
+
+    /// What the header declares, checked against `limits`.
+    struct Header {
+        let plain: Bool
+        let width: Int
+        let height: Int
+        let maxval: Int
+        var bytesPerSample: Int { maxval > 255 ? 2 : 1 }
+    }
+
+    /// Reads and checks the header (magic, width, height, maxval) without touching the raster;
+    /// the reader is left just after the maxval.
+    static func readHeader(_ bytes: [UInt8], limits: DecodeLimits) throws -> (Header, HeaderReader) {
         guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P"),
               bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2") else {
             throw ImageError.malformed("not a PGM file: it must start with P5 or P2")
         }
-        let plain = bytes[1] == UInt8(ascii: "2")
         var reader = HeaderReader(bytes: bytes, position: 2)
         guard reader.skipSeparators() else {
             throw ImageError.malformed("PGM magic must be followed by whitespace")
@@ -27,17 +50,9 @@ public enum PGMDecoder {
             throw ImageError.malformed("PGM maxval \(maxval) is outside 1...65535")
         }
         try limits.check(width: width, height: height)
-        let count = width * height
-        let bytesPerSample = maxval > 255 ? 2 : 1
-        try limits.check(rasterBytes: count * bytesPerSample)
-        if plain {
-            return PGMImage(width: width, height: height, maxval: maxval,
-                            samples: try readPlainRaster(&reader, width: width, count: count, maxval: maxval))
-        }
-        try reader.skipSingleSeparatorAfterMaxval()
-        return PGMImage(width: width, height: height, maxval: maxval,
-                        samples: try readBinaryRaster(bytes, from: reader.position, count: count,
-                                                      bytesPerSample: bytesPerSample, maxval: maxval))
+        let header = Header(plain: bytes[1] == UInt8(ascii: "2"), width: width, height: height, maxval: maxval)
+        try limits.check(rasterBytes: width * height * header.bytesPerSample)
+        return (header, reader)
     }
 
     /// Netpbm's whitespace: C `isspace` in the POSIX locale.

@@ -17,9 +17,16 @@ public struct PGMImage: Equatable, Sendable {
     }
 
     /// The luminance image: each sample divided by maxval (a true division, so a PGM and a
-    /// PNG holding the same 8-bit samples give identical pixels).
+    /// PNG holding the same 8-bit samples give identical pixels). Up to maxval 255 the
+    /// samples are the codes themselves.
     public func grayImage() -> GrayImage {
         let maximum = Float(maxval)
-        return GrayImage(width: width, height: height, pixels: samples.map { Float($0) / maximum })
+        guard maxval <= 255 else {
+            return GrayImage.build(width: width, height: height) { y, row in
+                for x in 0..<width { row[x] = Float(samples[y * width + x]) / maximum }
+            }
+        }
+        return GrayImage(width: width, height: height, codes: samples.map { UInt8($0) },
+                         levels: (0..<256).map { Float($0) / maximum })
     }
 }

@@ -2,17 +2,48 @@ extension PNGImage {
     /// The luminance image: RGB through BT.601 luma, every sample scaled by its depth's
     /// maximum, alpha (an alpha channel, a tRNS key color or palette alpha) composited onto
     /// white paper.
+    ///
+    /// Gray images up to 8 bits and palette images keep their samples as codes (a tRNS key
+    /// becomes the maximum sample, which is white too); other images go through
+    /// `GrayImage.build`, which keeps their distinct luminances exact up to 256 of them.
     public func grayImage() -> GrayImage {
-        let count = width * height
         let rowBytes = self.rowBytes
         let depth = bitDepth
         let scale = SampleScale(bitDepth: depth)
-        let paletteLuminance = colorType == .palette ? paletteTable() : []
-        let pixels = data.withUnsafeBufferPointer { packed -> [Float] in
-            [Float](unsafeUninitializedCapacity: count) { pixels, initialized in
-                for y in 0..<height {
+        switch colorType {
+        case .gray where depth <= 8, .palette:
+            let levels: [Float]
+            var key: UInt16?
+            if colorType == .palette {
+                levels = paletteTable()
+            } else {
+                levels = scale.table
+                if case .grayKey(let value)? = transparency { key = value }
+            }
+            let white = UInt8((1 << depth) - 1)
+            var codes = [UInt8](repeating: 0, count: width * height)
+            data.withUnsafeBufferPointer { packed in
+                codes.withUnsafeMutableBufferPointer { codes in
+                    for y in 0..<height {
+                        let row = packed.baseAddress! + y * rowBytes
+                        let output = codes.baseAddress! + y * width
+                        if let key {
+                            for x in 0..<width {
+                                let sample = PackedSamples.get(row, x, bitDepth: depth)
+                                output[x] = sample == key ? white : UInt8(sample)
+                            }
+                        } else {
+                            for x in 0..<width { output[x] = UInt8(PackedSamples.get(row, x, bitDepth: depth)) }
+                        }
+                    }
+                }
+            }
+            return GrayImage(width: width, height: height, codes: codes,
+                             levels: levels + [Float](repeating: 0, count: 256 - levels.count))
+        default:
+            return data.withUnsafeBufferPointer { packed in
+                GrayImage.build(width: width, height: height) { y, output in
                     let row = packed.baseAddress! + y * rowBytes
-                    let output = pixels.baseAddress! + y * width
                     // One switch per row; the loops below run without per-pixel dispatch.
                     switch (colorType, transparency) {
                     case (.gray, .grayKey(let key)?):
@@ -33,10 +64,6 @@ extension PNGImage {
                                 output[x] = GrayImage.luma(red: scale[red], green: scale[green], blue: scale[blue])
                             }
                         }
-                    case (.palette, _):
-                        paletteLuminance.withUnsafeBufferPointer { table in
-                            for x in 0..<width { output[x] = table[Int(PackedSamples.get(row, x, bitDepth: depth))] }
-                        }
                     case (.grayAlpha, _):
                         for x in 0..<width {
                             output[x] = GrayImage.onWhitePaper(scale[PackedSamples.get(row, 2 * x, bitDepth: depth)],
@@ -49,12 +76,12 @@ extension PNGImage {
                                                       blue: scale[PackedSamples.get(row, 4 * x + 2, bitDepth: depth)])
                             output[x] = GrayImage.onWhitePaper(luma, alpha: scale[PackedSamples.get(row, 4 * x + 3, bitDepth: depth)])
                         }
+                    case (.palette, _):
+                        preconditionFailure("palette images are converted through their codes above")
                     }
                 }
-                initialized = count
             }
         }
-        return GrayImage(width: width, height: height, pixels: pixels)
     }
 
     /// Sample value → 0...1: a lookup table up to 8 bits, a division at 16 (a 65,536-entry

@@ -12,17 +12,19 @@ public final class InferenceBatcher: @unchecked Sendable {
     public struct Settings: Sendable, Equatable {
         public var maxBatchSize: Int
         public var maxQueueDelayMicroseconds: Int
-        /// Requests (not images) waiting at most; more are refused (503) rather than queued
-        /// without bound.
-        public var maxQueuedRequests: Int
+        /// Images waiting at most, whatever the requests they came in; more are refused (429)
+        /// rather than queued without bound. Each queued image holds 784 floats (3,136 bytes),
+        /// so this bounds the queue's bytes too (4096 images: 12.25 MiB). A request that finds
+        /// the queue empty is taken whatever its size, so no request is refused for ever.
+        public var maxQueuedImages: Int
         /// Threads a large pass may spread over.
         public var threads: Int
 
-        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueuedRequests: Int = 4096,
+        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueuedImages: Int = 4096,
                     threads: Int = ThreadPool.availableCores) {
             self.maxBatchSize = maxBatchSize
             self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
-            self.maxQueuedRequests = maxQueuedRequests
+            self.maxQueuedImages = maxQueuedImages
             self.threads = threads
         }
     }
@@ -97,7 +99,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             completion(.failure(.stopped))
             return
         }
-        if queue.count >= settings.maxQueuedRequests {
+        if !queue.isEmpty && queuedImages + count > settings.maxQueuedImages {
             condition.unlock()
             completion(.failure(.overloaded))
             return

@@ -2,10 +2,19 @@ import Foundation
 import HTTP1
 import Imaging
 
-/// A `/predict` request turned into images: every body form of the contract, and the query.
+/// A `/predict` request turned into encoded images with their declared headers: every body
+/// form of the contract, and the query. Nothing is decoded yet: the caller reserves memory for
+/// what the headers declare, then decodes the images one at a time.
 struct PredictRequest {
+    /// One image as sent, and what its header declares.
+    struct Payload {
+        var bytes: [UInt8]
+        var format: ImageFormat?
+        var header: ImageHeader
+    }
+
     /// Images in the order given; `isBatch` when the body named a list (`images`, `instances`).
-    var images: [DecodedImage]
+    var payloads: [Payload]
     var isBatch: Bool
     var normalize: MNISTNormalizer.Mode
     /// Report the k most probable digits (1...10), or nil.
@@ -24,7 +33,37 @@ struct PredictRequest {
         "application/x-www-form-urlencoded", "application/binary", "binary/octet-stream", "*/*", "application/unknown",
     ]
 
-    static func parse(_ request: HTTPRequest, limits: DecodeLimits, maxBatchSize: Int) throws -> PredictRequest {
+    /// What a request's body is checked against before its images are decoded.
+    struct Limits {
+        var decode: DecodeLimits
+        var maxImages: Int
+        /// Pixels all the images of a request may declare together.
+        var maxPixels: Int
+        var json: JSONShape
+    }
+
+    /// The pixels all the images declare.
+    var declaredPixels: Int { payloads.reduce(0) { $0 + $1.header.pixels } }
+
+    /// Bytes that turning `request`'s body into encoded images holds besides the body itself:
+    /// a JSON body is materialized by the parser (its strings, about the body's size) and its
+    /// base64 decoded (three quarters of that); a base64 text or multipart body is copied out
+    /// once; a binary image is used in place.
+    static func materializingBytes(_ request: HTTPRequest) -> Int {
+        let essence = request.headers["content-type"].flatMap { MediaType(parsing: $0) }?.essence
+        switch essence {
+        case "application/json": return 2 * request.body.count
+        case "application/octet-stream", "image/png", "image/x-portable-graymap", "image/x-pgm", "image/pgm",
+             "image/x-portable-anymap":
+            return 0
+        default: return request.body.count
+        }
+    }
+
+    /// - Throws: `HTTPError` with the contract's status: 400 malformed, 413 over a limit (the
+    ///   batch size, the pixel caps per image and per request, the JSON value count), 415,
+    ///   422 unusable.
+    static func parse(_ request: HTTPRequest, limits: Limits) throws -> PredictRequest {
         let normalize: MNISTNormalizer.Mode
         switch request.queryValue("normalize")?.lowercased() {
         case nil, "auto": normalize = .auto
@@ -66,6 +105,7 @@ struct PredictRequest {
         case "image/png", "image/x-portable-graymap", "image/x-pgm", "image/pgm", "image/x-portable-anymap":
             payloads = [(request.body, ImageFormat(mediaType: declared!.essence))]
         case "application/json":
+            if let problem = limits.json.problem(request.body) { throw problem }
             (payloads, isBatch) = try jsonPayloads(request.body)
         case "text/plain":
             payloads = [try base64Payload(request.body, field: "body")]
@@ -78,19 +118,27 @@ struct PredictRequest {
         guard !payloads.isEmpty else {
             throw HTTPError(status: 422, title: "No images", detail: "the request lists no images")
         }
-        guard payloads.count <= maxBatchSize else {
+        guard payloads.count <= limits.maxImages else {
             throw HTTPError(status: 413, title: "Batch too large",
-                            detail: "the request holds \(payloads.count) images; at most \(maxBatchSize) per request")
+                            detail: "the request holds \(payloads.count) images; at most \(limits.maxImages) per request")
         }
-        var images: [DecodedImage] = []
+        var peeked: [Payload] = []
+        peeked.reserveCapacity(payloads.count)
+        var pixels = 0
         for (index, payload) in payloads.enumerated() {
             do {
-                images.append(try ImageDecoder.decode(payload.bytes, format: payload.format, limits: limits))
+                let header = try ImageDecoder.peek(payload.bytes, format: payload.format, limits: limits.decode)
+                peeked.append(Payload(bytes: payload.bytes, format: payload.format, header: header))
+                pixels += header.pixels
             } catch let error as ImageError {
                 throw problem(for: error, index: isBatch ? index : nil)
             }
         }
-        return PredictRequest(images: images, isBatch: isBatch, normalize: normalize, top: top, includeInput: includeInput)
+        guard pixels <= limits.maxPixels else {
+            throw HTTPError(status: 413, title: "Too many pixels",
+                            detail: "the images declare \(pixels) pixels together; at most \(limits.maxPixels) per request")
+        }
+        return PredictRequest(payloads: peeked, isBatch: isBatch, normalize: normalize, top: top, includeInput: includeInput)
     }
 
     /// The status an imaging error maps to: 415 unsupported, 400 malformed, 422 unusable, 413 too large.

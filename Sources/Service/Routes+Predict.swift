@@ -1,21 +1,36 @@
-import Dispatch
 import Foundation
 import HTTP1
 import Imaging
+import TensorCore
 
-/// `POST /predict`: decode on the network thread (or, for large bodies, a worker queue),
-/// normalize MNIST-style, and hand the images to the batcher; the response goes out from the
+/// `POST /predict`: parse the body into encoded images and read their headers; reserve, in
+/// the memory budget, what decoding them will hold; decode and normalize them one at a time
+/// (on the network thread when they are small, on low-priority `DecodeWorkers` when they
+/// declare many pixels); and hand the batch to the batcher. The response goes out from the
 /// inference thread when the batch is done.
 struct PredictRoutes {
     let batcher: InferenceBatcher
     let configuration: ServiceConfiguration
     let readiness: Readiness
     let metrics: ServiceMetrics
+    let budget: MemoryBudget
 
-    /// Bodies above this are decoded off the event loop so one large PNG cannot stall the
-    /// other connections of its loop.
-    static let inlineDecodeLimit = 4096
-    private static let decodeQueue = DispatchQueue(label: "predict.decode", qos: .userInitiated, attributes: .concurrent)
+    /// Bodies above this are parsed off the event loop: parsing and base64-decoding cost time
+    /// in proportion to the body.
+    static let inlineParseBytes = 64 << 10
+    /// Requests whose images declare more pixels than this together are decoded off the event
+    /// loop, so one large image (however small its file) cannot stall the other connections
+    /// of its loop. 65,536 pixels decode and normalize in well under a millisecond.
+    static let inlineDecodePixels = 256 * 256
+    /// Shared by every service in the process (tests start several), as a dispatch queue would be.
+    private static let decodeWorkers = DecodeWorkers(threads: ThreadPool.availableCores, maxPending: 1024)
+
+    /// What `PredictRequest.parse` checks, from the configuration.
+    var limits: PredictRequest.Limits {
+        PredictRequest.Limits(decode: configuration.decodeLimits, maxImages: configuration.maxImagesPerRequest,
+                              maxPixels: configuration.maxPixelsPerRequest,
+                              json: JSONShape(maxDepth: 16, maxValues: 4 * configuration.maxImagesPerRequest + 64))
+    }
 
     func register(on router: Router) {
         router.add(method: "POST", path: "/predict", requiresBody: true, maxBodyBytes: configuration.maxPredictBodyBytes) {
@@ -27,30 +42,106 @@ struct PredictRoutes {
                                         headers: ["Retry-After": "1"]))
                 return
             }
-            if request.body.count <= Self.inlineDecodeLimit {
-                handle(request, responder)
+            if request.body.count <= Self.inlineParseBytes {
+                guard let parsed = parse(request, responder) else { return }
+                if parsed.request.declaredPixels <= Self.inlineDecodePixels {
+                    decodeAndSubmit(parsed, responder)
+                } else {
+                    offload(responder) { decodeAndSubmit(parsed, responder) }
+                }
             } else {
-                Self.decodeQueue.async { handle(request, responder) }
+                offload(responder) {
+                    guard let parsed = parse(request, responder) else { return }
+                    decodeAndSubmit(parsed, responder)
+                }
             }
         }
     }
 
-    private func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        let parsed: PredictRequest
+    /// Runs `work` on the decode workers, or answers 503 when their backlog is full.
+    private func offload(_ responder: HTTPResponder, _ work: @escaping @Sendable () -> Void) {
+        guard Self.decodeWorkers.submit(work) else {
+            responder.send(.problem(status: 503, title: "Server busy",
+                                    detail: "\(Self.decodeWorkers.maxPending) large requests are already waiting to be decoded; retry shortly",
+                                    headers: ["Retry-After": "1"]))
+            return
+        }
+    }
+
+    /// A parsed request and the budget its parsing holds (its materialized payloads). A class,
+    /// so that every holder shares one copy of the payloads and taking one out frees it.
+    /// Unchecked `Sendable`: it is handed to a worker whole, and only that one thread reads or
+    /// takes its payloads after the handoff.
+    final class Parsed: @unchecked Sendable {
+        private(set) var request: PredictRequest
+        let reservation: MemoryReservation
+
+        init(request: PredictRequest, reservation: MemoryReservation) {
+            self.request = request
+            self.reservation = reservation
+        }
+
+        /// Image `index`'s payload, its bytes left empty here so they are freed once the
+        /// caller's copy is dropped.
+        func takePayload(_ index: Int) -> PredictRequest.Payload {
+            let payload = request.payloads[index]
+            request.payloads[index].bytes = []
+            return payload
+        }
+    }
+
+    /// The request's encoded images and headers, or nil once an error has been answered.
+    private func parse(_ request: HTTPRequest, _ responder: HTTPResponder) -> Parsed? {
+        do {
+            let reservation = try reserve(PredictRequest.materializingBytes(request), for: "parsing the body")
+            return Parsed(request: try PredictRequest.parse(request, limits: limits), reservation: reservation)
+        } catch let error as HTTPError {
+            responder.send(error.response)
+        } catch {
+            responder.send(.problem(status: 400, detail: "\(error)"))
+        }
+        return nil
+    }
+
+    /// Reserves `bytes`, or throws the refusal: 503 with `Retry-After` when other requests
+    /// hold the budget now, 413 when the budget could never hold it.
+    private func reserve(_ bytes: Int, for purpose: String) throws -> MemoryReservation {
+        if let reservation = budget.reserve(bytes) { return reservation }
+        guard budget.canEverFit(bytes) else {
+            throw HTTPError(status: 413, title: "Request too large for memory",
+                            detail: "\(purpose) needs \(bytes) bytes, more than the server's memory budget of \(budget.capacity) bytes "
+                                + "allows one request")
+        }
+        throw HTTPError(status: 503, title: "Server busy",
+                        detail: "\(purpose) needs \(bytes) bytes and the memory budget is taken by other requests; retry shortly",
+                        headers: ["Retry-After": "1"])
+    }
+
+    /// Decodes and normalizes the images one at a time, under one reservation: the batch's
+    /// network input plus the largest single decode, so at most one full-size image is alive.
+    private func decodeAndSubmit(_ parsed: Parsed, _ responder: HTTPResponder) {
+        var answerRequest = parsed.request
+        answerRequest.payloads = []
+        let count = parsed.request.payloads.count
+        let inputBytes = count * MNISTNormalizer.side * MNISTNormalizer.side
+            * (MemoryLayout<Float>.size + (answerRequest.includeInput ? 1 : 0))
+        let largestDecode = parsed.request.payloads.map(\.header.decodingBytes).max() ?? 0
         var pixels: [Float] = []
         var inputs: [[UInt8]] = []
+        let reservation: MemoryReservation
         do {
-            parsed = try PredictRequest.parse(request, limits: configuration.decodeLimits,
-                                              maxBatchSize: configuration.maxImagesPerRequest)
-            let normalizer = MNISTNormalizer(mode: parsed.normalize)
-            pixels.reserveCapacity(parsed.images.count * 784)
-            for (index, image) in parsed.images.enumerated() {
+            reservation = try reserve(inputBytes + largestDecode, for: "decoding \(count) image\(count == 1 ? "" : "s")")
+            let normalizer = MNISTNormalizer(mode: answerRequest.normalize)
+            pixels.reserveCapacity(count * MNISTNormalizer.side * MNISTNormalizer.side)
+            for index in 0..<count {
+                let payload = parsed.takePayload(index)
                 do {
-                    let sample = try normalizer.normalize(image)
+                    let sample = try normalizer.normalize(ImageDecoder.decode(payload.bytes, format: payload.format,
+                                                                              limits: configuration.decodeLimits))
                     pixels.append(contentsOf: sample.pixels)
-                    if parsed.includeInput { inputs.append(sample.bytes) }
+                    if answerRequest.includeInput { inputs.append(sample.bytes) }
                 } catch let error as ImageError {
-                    throw PredictRequest.problem(for: error, index: parsed.isBatch ? index : nil)
+                    throw PredictRequest.problem(for: error, index: answerRequest.isBatch ? index : nil)
                 }
             }
         } catch let error as HTTPError {
@@ -60,14 +151,18 @@ struct PredictRoutes {
             responder.send(.problem(status: 400, detail: "\(error)"))
             return
         }
-        let count = parsed.images.count
+        // Only the network input stays until the answer is written.
+        reservation.shrink(to: inputBytes)
+        parsed.reservation.release()
         let normalizedInputs = inputs
+        let renderedRequest = answerRequest
         batcher.submit(images: pixels, count: count) { result in
+            defer { reservation.release() }
             switch result {
             case .success(let answer):
-                responder.send(.json(200, Self.render(answer, request: parsed, inputs: normalizedInputs, metrics: metrics)))
+                responder.send(.json(200, Self.render(answer, request: renderedRequest, inputs: normalizedInputs, metrics: metrics)))
             case .failure(.overloaded):
-                responder.send(.problem(status: 503, title: "Overloaded",
+                responder.send(.problem(status: 429, title: "Queue full",
                                         detail: "the inference queue is full; retry shortly", headers: ["Retry-After": "1"]))
             case .failure(.noModel), .failure(.stopped):
                 responder.send(.problem(status: 503, title: "Not ready", detail: "no model is serving right now",

@@ -14,6 +14,10 @@ public final class ServiceApp: @unchecked Sendable {
     public let readiness = Readiness()
     public let metrics = ServiceMetrics.shared
     public let batcher: InferenceBatcher
+    /// The one account of the bytes request work holds: the server reserves bodies in it, the
+    /// predict path decoded images and batches.
+    public let memoryBudget: MemoryBudget
+    private let memoryBudgetChoice: MemoryBudgetSizing.Choice
     public private(set) var registry: ModelRegistry!
     public private(set) var queue: TrainingQueue!
     /// The admin token in use and where it came from (configured or the state directory's file).
@@ -29,9 +33,12 @@ public final class ServiceApp: @unchecked Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
+        memoryBudgetChoice = MemoryBudgetSizing.choose(configured: configuration.memoryBudgetBytes)
+        memoryBudget = MemoryBudget(capacity: memoryBudgetChoice.bytes)
         var http = configuration.http
         http.host = configuration.host
         http.port = configuration.port
+        http.memoryBudget = memoryBudget
         server = HTTPServer(configuration: http, router: router, logger: logger)
         batcher = InferenceBatcher(slot: slot, settings: configuration.batching)
         let metrics = self.metrics
@@ -90,10 +97,12 @@ public final class ServiceApp: @unchecked Sendable {
         }
         logger.notice("training queue", metadata: ["role": "\(role.rawValue)", "lock": "\(state.queueLockPath)"])
 
-        PredictRoutes(batcher: batcher, configuration: configuration, readiness: readiness, metrics: metrics)
+        PredictRoutes(batcher: batcher, configuration: configuration, readiness: readiness, metrics: metrics,
+                      budget: memoryBudget)
             .register(on: router)
         OperationsRoutes(readiness: readiness, slot: slot, metrics: metrics, beforeScrape: { [weak self] in
             self?.refreshTrainingMetrics()
+            if let self { self.metrics.setMemoryBudget(self.memoryBudget) }
         }).register(on: router)
         JobRoutes(queue: queue, registry: registry, authorization: AdminAuthorization(token: adminToken.token),
                   trainingUnavailable: configuration.mnistDirectory == nil
@@ -104,6 +113,7 @@ public final class ServiceApp: @unchecked Sendable {
             .register(on: router)
         WebRoutes().register(on: router)
 
+        logger.notice("memory budget", metadata: ["bytes": "\(memoryBudget.capacity)", "why": "\(memoryBudgetChoice.reason)"])
         server.onRequestCompleted = { [metrics] record in metrics.record(record) }
         // A SIGTERM during start-up (handlers are installed before `start()`) stops here:
         // nothing more starts, and `waitUntilStopped()` returns at once.

@@ -30,6 +30,12 @@ public struct ServiceConfiguration: Sendable {
     /// A JSON training request is a few hundred bytes; a layer list a few KiB.
     public static let defaultMaxTrainBodyBytes = 64 << 10
     public var decodeLimits = DecodeLimits.default
+    /// Pixels all the images of one `/predict` request may declare together (four images at
+    /// the per-image limit of 4096x4096): bounds the decoding time one request can take.
+    public var maxPixelsPerRequest = 64 << 20
+    /// Bytes request work may hold at once (bodies, decoded images, batches, the inference
+    /// queue); nil derives it from the cgroup memory limit (`MemoryBudgetSizing`).
+    public var memoryBudgetBytes: Int?
     /// One event loop per CPU of the process's budget (its cgroup quota, not the machine's cores).
     public var http = HTTPServerConfiguration(eventLoopCount: ThreadPool.availableCores)
     /// Threads a training job uses (default: one fewer than the cores, so inference keeps one).
@@ -104,6 +110,11 @@ public struct ServiceConfiguration: Sendable {
         guard maxImagesPerRequest >= 1 else { throw fail("--max-images-per-request must be at least 1") }
         guard maxPredictBodyBytes >= 1 else { throw fail("--max-predict-body-bytes must be at least 1") }
         guard maxTrainBodyBytes >= 1 else { throw fail("--max-train-body-bytes must be at least 1") }
+        guard maxPixelsPerRequest >= 1 else { throw fail("the pixel limit per request must be at least 1") }
+        if let memoryBudgetBytes, memoryBudgetBytes < 1 << 20 {
+            throw fail("--memory-budget \(memoryBudgetBytes) is below 1 MiB, too small to decode one image: "
+                       + "use e.g. 256Mi, or leave it unset to derive it from the cgroup memory limit")
+        }
         guard trainingThreads >= 1 else { throw fail("--training-threads must be at least 1") }
         guard maxJobMemoryBytes >= 1 << 20 else { throw fail("--max-job-memory-mb must be at least 1") }
         guard maxJobAttempts >= 1 else { throw fail("--max-job-attempts must be at least 1") }

@@ -115,6 +115,14 @@ public final class ServiceMetrics: @unchecked Sendable {
         Metrics.Gauge(label: "mnist_training_accuracy", dimensions: [("set", "validation")]).record(validationAccuracy ?? 0)
     }
 
+    /// The memory budget's size, what request work holds of it now, and how many
+    /// reservations it has refused since start (each answered 503 or 413), set at scrape time.
+    func setMemoryBudget(_ budget: MemoryBudget) {
+        Metrics.Gauge(label: "mnist_memory_budget_bytes").record(budget.capacity)
+        Metrics.Gauge(label: "mnist_memory_budget_used_bytes").record(budget.usedBytes)
+        Metrics.Gauge(label: "mnist_memory_budget_refusals").record(budget.refusedCount)
+    }
+
     func setReady(_ ready: Bool) {
         Metrics.Gauge(label: "mnist_ready").record(ready ? 1 : 0)
     }

@@ -47,6 +47,12 @@ struct ServeCommand: ParsableCommand {
     var maxJobAttempts: Int?
     @Option(help: "Most memory one training job may need, MB; larger jobs are refused at submit [MNIST_CNN_MAX_JOB_MEMORY_MB] (default 1024).")
     var maxJobMemoryMb: Int?
+    @Option(help: """
+        Bytes request work may hold at once (bodies, decoded images, batches), e.g. 268435456, 256Mi or 1G; \
+        beyond it requests get 503 [MNIST_CNN_MEMORY_BUDGET] (default: half the cgroup memory limit, \
+        else a quarter of physical memory up to 2Gi).
+        """)
+    var memoryBudget: String?
 
     func run() throws {
         let configuration: ServiceConfiguration
@@ -81,6 +87,13 @@ struct ServeCommand: ParsableCommand {
             let maxJobMemoryMegabytes = try Setting.resolve(maxJobMemoryMb, "MNIST_CNN_MAX_JOB_MEMORY_MB", 1024)
             guard (1...1 << 30).contains(maxJobMemoryMegabytes) else { throw CommandFailure("--max-job-memory-mb must be at least 1") }
             settings.maxJobMemoryBytes = maxJobMemoryMegabytes << 20
+            if let text = memoryBudget ?? Environment.value("MNIST_CNN_MEMORY_BUDGET") {
+                guard let bytes = MemoryBudgetSizing.parseByteCount(text) else {
+                    throw CommandFailure("memory budget '\(text)' is not a byte count: use e.g. 268435456, 256Mi or 1G "
+                                         + "(--memory-budget / MNIST_CNN_MEMORY_BUDGET)")
+                }
+                settings.memoryBudgetBytes = bytes
+            }
             guard settings.batching.threads >= 1 else { throw CommandFailure("--inference-threads must be at least 1") }
             let level = try Setting.resolve(logLevel, "MNIST_CNN_LOG_LEVEL", "info")
             let format = try Setting.resolve(logFormat, "MNIST_CNN_LOG_FORMAT", "text")

@@ -81,14 +81,14 @@ struct BatchingTests {
         #expect(largest.value > 1, "32 requests within a 50 ms window must share a forward pass")
     }
 
-    /// A full inference queue refuses more work at once with 503, `Retry-After` and a problem
-    /// (openapi.yaml: "the inference queue is full") instead of queueing without bound: with
-    /// room for one waiting request, held 200 ms for company, the requests behind it are
-    /// refused while the first is still answered.
-    @Test func fullQueueRefusesWith503AndRetryAfter() throws {
+    /// A full inference queue refuses more work at once with 429, `Retry-After` and a problem
+    /// (the contract's "429 queue full") instead of queueing without bound: with room for one
+    /// waiting image, held 200 ms for company, the requests behind it are refused while the
+    /// first is still answered.
+    @Test func fullQueueRefusesWith429AndRetryAfter() throws {
         let service = try ServiceHarness(configure: {
             $0.batching = InferenceBatcher.Settings(maxBatchSize: 64, maxQueueDelayMicroseconds: 200_000,
-                                                    maxQueuedRequests: 1, threads: 1)
+                                                    maxQueuedImages: 1, threads: 1)
         })
         defer { service.stop() }
         let clients = try (0..<4).map { _ in try service.connect() }
@@ -97,9 +97,9 @@ struct BatchingTests {
                                body: BadPredictRequest.strokePixels)
         }
         let responses = try clients.map { try $0.readResponse() }
-        #expect(responses.allSatisfy { $0.status == 200 || $0.status == 503 }, "\(responses.map(\.status))")
+        #expect(responses.allSatisfy { $0.status == 200 || $0.status == 429 }, "\(responses.map(\.status))")
         #expect(responses.contains { $0.status == 200 }, "the queued request is answered")
-        let refused = responses.filter { $0.status == 503 }
+        let refused = responses.filter { $0.status == 429 }
         #expect(!refused.isEmpty, "requests beyond the queue's room are refused")
         for response in refused {
             #expect(response.header("Retry-After") != nil)

@@ -106,6 +106,8 @@ struct ConfigurationTests {
         #expect(predictBody.contains("--max-predict-body-bytes"))
         let trainBody = try #require(try Self.startupError { configuration, _ in configuration.maxTrainBodyBytes = 0 })
         #expect(trainBody.contains("--max-train-body-bytes"))
+        let budget = try #require(try Self.startupError { configuration, _ in configuration.memoryBudgetBytes = 1000 })
+        #expect(budget.contains("--memory-budget") && budget.contains("1 MiB"))
     }
 
     /// A valid configuration starts (so the failures above come from the settings changed).
@@ -125,6 +127,17 @@ struct ServeBinaryConfigurationTests {
         #expect(result.status != 0)
         #expect(result.standardError.contains("model file /nonexistent/model.safetensors does not exist"), "\(result.standardError)")
         #expect(result.standardError.contains("--model"))
+    }
+
+    /// A memory budget that is not a byte count is refused with the flag and the forms it takes.
+    @Test func badMemoryBudgetExitsNonZeroSayingWhatItTakes() throws {
+        let directory = try TemporaryDirectory(prefix: "mnist-cnn-serve-test")
+        defer { directory.remove() }
+        let result = try ServeBinary.run(["serve", "--model", try TestModel.requirePath(), "--state-dir", directory.file("state"),
+                                          "--host", "127.0.0.1", "--port", "0", "--memory-budget", "lots"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("'lots'") && result.standardError.contains("256Mi"), "\(result.standardError)")
+        #expect(result.standardError.contains("MNIST_CNN_MEMORY_BUDGET"))
     }
 
     @Test func portInUseExitsNonZeroNamingThePort() throws {

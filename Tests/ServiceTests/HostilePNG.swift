@@ -33,6 +33,15 @@ enum HostilePNG {
         return output
     }
 
+    /// The bomb of issue 11: a PNG of about 13 KB that declares 4096x4096 1-bit gray pixels,
+    /// its IDAT exactly the 2,101,248 zero bytes (all black) those rows need. It is valid, so
+    /// only its declared size can refuse it.
+    static let declaredBomb: [UInt8] = file([
+        header(width: 4096, height: 4096, bitDepth: 1, colorType: 0),
+        Chunk(type: "IDAT", data: zlibOfZeros(count: 4096 * (1 + 4096 / 8))),
+        Chunk(type: "IEND", data: []),
+    ])
+
     /// An IHDR chunk (no interlace).
     static func header(width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8) -> Chunk {
         Chunk(type: "IHDR", data: bigEndian(width) + bigEndian(height) + [bitDepth, colorType, 0, 0, 0])
@@ -40,9 +49,10 @@ enum HostilePNG {
 
     /// A zlib stream that inflates to `count` zero bytes from about count / 160 bytes: one
     /// fixed-Huffman block (RFC 1951 §3.2.6) of a literal 0 followed by length-258,
-    /// distance-1 matches, then the Adler-32 of the zeros (RFC 1950).
+    /// distance-1 matches and literal zeros for the remainder, then the Adler-32 of the zeros
+    /// (RFC 1950).
     static func zlibOfZeros(count: Int) -> [UInt8] {
-        precondition(count >= 1 && (count - 1) % 258 == 0, "count must be 1 + 258k")
+        precondition(count >= 1, "count must be at least 1")
         var bits = BitWriter()
         bits.append(1, count: 1)             // BFINAL
         bits.append(1, count: 2)             // BTYPE = 01, fixed Huffman
@@ -50,6 +60,9 @@ enum HostilePNG {
         for _ in 0..<((count - 1) / 258) {
             bits.appendCode(0xC5, length: 8) // length code 285: 258 bytes, no extra bits
             bits.appendCode(0, length: 5)    // distance code 0: distance 1
+        }
+        for _ in 0..<((count - 1) % 258) {
+            bits.appendCode(0x30, length: 8) // literal 0
         }
         bits.appendCode(0, length: 7)        // end of block (256)
         // Adler-32 of zeros: a stays 1, b adds a once per byte.

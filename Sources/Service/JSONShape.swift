@@ -1,0 +1,56 @@
+import HTTP1
+
+/// A check of a JSON body's shape that runs before any parser materializes it: a parser
+/// builds an object per value and recurses per level, so a 2-million-element array costs
+/// hundreds of megabytes and 100,000 levels of nesting can exhaust the stack, while this
+/// scan reads the bytes once and allocates nothing.
+///
+/// It counts values (every array element and object member, the `,`-separated items plus
+/// each container) and the nesting depth, skipping the insides of strings. It does not
+/// validate the syntax: the parser that runs after it does.
+struct JSONShape: Equatable, Sendable {
+    /// The deepest nesting of arrays and objects accepted.
+    var maxDepth: Int
+    /// The most values (containers, elements and members) accepted.
+    var maxValues: Int
+
+    /// `nil` when `body` is within the limits; otherwise the problem to answer.
+    func problem(_ body: [UInt8]) -> HTTPError? {
+        var depth = 0, values = 0
+        var inString = false, escaped = false
+        for byte in body {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                values += 1
+                if depth > maxDepth {
+                    return HTTPError(status: 400, title: "JSON nested too deeply",
+                                     detail: "the JSON body nests arrays and objects more than \(maxDepth) levels deep")
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+            case UInt8(ascii: ","):
+                values += 1
+            default:
+                continue
+            }
+            if values > maxValues {
+                return HTTPError(status: 413, title: "JSON too large",
+                                 detail: "the JSON body holds more than \(maxValues) values (array elements and object members)")
+            }
+        }
+        return nil
+    }
+}
