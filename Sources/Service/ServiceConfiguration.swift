@@ -26,6 +26,8 @@ public struct ServiceConfiguration: Sendable {
     public var trainingThreads = max(1, ThreadPool.availableCores - 1)
     /// Training jobs waiting at most.
     public var maxQueuedJobs = 8
+    /// fp32, int8, or auto (int8 where the model has calibration and the CPU has VNNI).
+    public var precision = InferencePrecision.fp32
 
     public init() {}
 

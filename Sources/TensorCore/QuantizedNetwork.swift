@@ -42,6 +42,8 @@ public final class QuantizedNetwork {
     public let inputCount: Int
     public let multiplyAdds: Int
     public var threads: Int { pool.threads }
+    /// The threads a pass spreads its images over.
+    public var pool: ThreadPool
     /// Images a worker carries through all layers at once (the linear layers then reuse each
     /// weight row that many times).
     public let microBatch = 16
@@ -49,7 +51,6 @@ public final class QuantizedNetwork {
     /// The input is MNIST pixels / 255, so 1/255 represents it exactly.
     public static let inputScale: Float = 1 / 255
 
-    private let pool: ThreadPool
     private let steps: [Step]
     /// Bytes per image of the largest activation (each padded to a multiple of 4).
     private let largestActivation: Int
