@@ -59,14 +59,18 @@ static inline uint8_t q8_to_u8(float v) {
     return (uint8_t)__builtin_rintf(v);
 }
 
-static void gemm_reference(const uint8_t *a, size_t lda, size_t m, size_t kp, const int8_t *packed, size_t n,
+static void gemm_reference(const uint8_t *a, const size_t *row_offsets, const uint32_t *group_offsets, size_t m,
+                           size_t kp, const int8_t *packed, size_t n,
                            const float *multiplier, const float *bias, int relu,
                            uint8_t *out_u8, float *out_f32, size_t ldc) {
     for (size_t r = 0; r < m; r++) {
         for (size_t j = 0; j < n; j++) {
             const int8_t *block = packed + (j / Q8_BLOCK) * kp * Q8_BLOCK + (j % Q8_BLOCK) * 4;
             int32_t sum = 0;
-            for (size_t i = 0; i < kp; i++) sum += (int32_t)a[r * lda + i] * (int32_t)block[(i / 4) * 4 * Q8_BLOCK + i % 4];
+            for (size_t i = 0; i < kp; i++) {
+                const uint8_t value = a[row_offsets[r] + group_offsets[i / 4] + i % 4];
+                sum += (int32_t)value * (int32_t)block[(i / 4) * 4 * Q8_BLOCK + i % 4];
+            }
             float v = q8_epilogue(sum, multiplier[j], bias[j], relu);
             if (out_u8) out_u8[r * ldc + j] = q8_to_u8(v);
             else out_f32[r * ldc + j] = v;
@@ -83,18 +87,22 @@ static inline int32_t load4(const uint8_t *p) {
 
 // MARK: AVX-512 VNNI: MR rows x NB blocks of 16 channels, one vpdpbusd per row, block and 4 k.
 
-INLINE VNNI_TARGET void vnni_tile(const int MR, const int NB, const uint8_t *a, size_t lda, size_t kp,
+INLINE VNNI_TARGET void vnni_tile(const int MR, const int NB, const uint8_t *a, const size_t *row_offsets,
+                                  const uint32_t *group_offsets, size_t kp,
                                   const int8_t *w, size_t channels, const float *multiplier,
                                   const float *bias, int relu, uint8_t *out_u8, float *out_f32, size_t ldc) {
     __m512i acc[6][4];
     for (int r = 0; r < MR; r++)
         for (int j = 0; j < NB; j++) acc[r][j] = _mm512_setzero_si512();
     const size_t block_stride = kp * Q8_BLOCK;
+    const uint8_t *rows[6];
+    for (int r = 0; r < MR; r++) rows[r] = a + row_offsets[r];
     for (size_t g = 0; g < kp / 4; g++) {
         __m512i wv[4];
         for (int j = 0; j < NB; j++) wv[j] = _mm512_loadu_si512((const void *)(w + j * block_stride + g * 64));
+        const uint32_t offset = group_offsets[g];
         for (int r = 0; r < MR; r++) {
-            __m512i av = _mm512_set1_epi32(load4(a + r * lda + 4 * g));
+            __m512i av = _mm512_set1_epi32(load4(rows[r] + offset));
             for (int j = 0; j < NB; j++) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, wv[j]);
         }
     }
@@ -121,12 +129,13 @@ INLINE VNNI_TARGET void vnni_tile(const int MR, const int NB, const uint8_t *a, 
 
 #define VNNI_CASE(MR, NB) \
     case (MR) * 8 + (NB): \
-        vnni_tile(MR, NB, a + r0 * lda, lda, kp, w, channels, multiplier + b0 * Q8_BLOCK, bias + b0 * Q8_BLOCK, \
+        vnni_tile(MR, NB, a, row_offsets + r0, group_offsets, kp, w, channels, multiplier + b0 * Q8_BLOCK, bias + b0 * Q8_BLOCK, \
                   relu, out_u8 ? out_u8 + r0 * ldc + b0 * Q8_BLOCK : 0, out_f32 ? out_f32 + r0 * ldc + b0 * Q8_BLOCK : 0, ldc); \
         break;
 #define VNNI_ROW(MR) VNNI_CASE(MR, 1) VNNI_CASE(MR, 2) VNNI_CASE(MR, 3) VNNI_CASE(MR, 4)
 
-VNNI_TARGET static void gemm_vnni(const uint8_t *a, size_t lda, size_t m, size_t kp, const int8_t *packed, size_t n,
+VNNI_TARGET static void gemm_vnni(const uint8_t *a, const size_t *row_offsets, const uint32_t *group_offsets, size_t m,
+                                  size_t kp, const int8_t *packed, size_t n,
                                   const float *multiplier, const float *bias, int relu,
                                   uint8_t *out_u8, float *out_f32, size_t ldc) {
     const size_t blocks = (n + Q8_BLOCK - 1) / Q8_BLOCK;
@@ -146,17 +155,21 @@ VNNI_TARGET static void gemm_vnni(const uint8_t *a, size_t lda, size_t m, size_t
 // MARK: AVX2: MR rows x one block of 16 channels (two 256-bit halves); vpmaddubsw pairs
 // (exact: |weight| <= 64), vpmaddwd against ones to int32, vpaddd.
 
-INLINE AVX2_TARGET void avx2_tile(const int MR, const uint8_t *a, size_t lda, size_t kp, const int8_t *w,
+INLINE AVX2_TARGET void avx2_tile(const int MR, const uint8_t *a, const size_t *row_offsets,
+                                  const uint32_t *group_offsets, size_t kp, const int8_t *w,
                                   size_t channels, const float *multiplier, const float *bias, int relu,
                                   uint8_t *out_u8, float *out_f32, size_t ldc) {
     __m256i acc[4][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1);
+    const uint8_t *rows[4];
+    for (int r = 0; r < MR; r++) rows[r] = a + row_offsets[r];
     for (size_t g = 0; g < kp / 4; g++) {
         __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + g * 64));
         __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + g * 64 + 32));
+        const uint32_t offset = group_offsets[g];
         for (int r = 0; r < MR; r++) {
-            __m256i av = _mm256_set1_epi32(load4(a + r * lda + 4 * g));
+            __m256i av = _mm256_set1_epi32(load4(rows[r] + offset));
             acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(av, w0), ones));
             acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(av, w1), ones));
         }
@@ -196,11 +209,12 @@ INLINE AVX2_TARGET void avx2_tile(const int MR, const uint8_t *a, size_t lda, si
 
 #define AVX2_CASE(MR) \
     case MR: \
-        avx2_tile(MR, a + r0 * lda, lda, kp, w, n - b * Q8_BLOCK, multiplier + b * Q8_BLOCK, bias + b * Q8_BLOCK, relu, \
+        avx2_tile(MR, a, row_offsets + r0, group_offsets, kp, w, n - b * Q8_BLOCK, multiplier + b * Q8_BLOCK, bias + b * Q8_BLOCK, relu, \
                   out_u8 ? out_u8 + r0 * ldc + b * Q8_BLOCK : 0, out_f32 ? out_f32 + r0 * ldc + b * Q8_BLOCK : 0, ldc); \
         break;
 
-AVX2_TARGET static void gemm_avx2(const uint8_t *a, size_t lda, size_t m, size_t kp, const int8_t *packed, size_t n,
+AVX2_TARGET static void gemm_avx2(const uint8_t *a, const size_t *row_offsets, const uint32_t *group_offsets, size_t m,
+                                  size_t kp, const int8_t *packed, size_t n,
                                   const float *multiplier, const float *bias, int relu,
                                   uint8_t *out_u8, float *out_f32, size_t ldc) {
     const size_t blocks = (n + Q8_BLOCK - 1) / Q8_BLOCK;
@@ -213,20 +227,20 @@ AVX2_TARGET static void gemm_avx2(const uint8_t *a, size_t lda, size_t m, size_t
 }
 #endif
 
-void q8_gemm(int isa, const uint8_t *a, size_t lda, size_t m, size_t kp,
+void q8_gemm(int isa, const uint8_t *a, const size_t *row_offsets, const uint32_t *group_offsets, size_t m, size_t kp,
              const int8_t *packed, size_t n, const float *multiplier, const float *bias, int relu,
              uint8_t *out_u8, float *out_f32, size_t ldc) {
     switch (isa) {
 #if Q8_X86
     case Q8_ISA_AVX512_VNNI:
-        gemm_vnni(a, lda, m, kp, packed, n, multiplier, bias, relu, out_u8, out_f32, ldc);
+        gemm_vnni(a, row_offsets, group_offsets, m, kp, packed, n, multiplier, bias, relu, out_u8, out_f32, ldc);
         return;
     case Q8_ISA_AVX2:
-        gemm_avx2(a, lda, m, kp, packed, n, multiplier, bias, relu, out_u8, out_f32, ldc);
+        gemm_avx2(a, row_offsets, group_offsets, m, kp, packed, n, multiplier, bias, relu, out_u8, out_f32, ldc);
         return;
 #endif
     default:
-        gemm_reference(a, lda, m, kp, packed, n, multiplier, bias, relu, out_u8, out_f32, ldc);
+        gemm_reference(a, row_offsets, group_offsets, m, kp, packed, n, multiplier, bias, relu, out_u8, out_f32, ldc);
     }
 }
 

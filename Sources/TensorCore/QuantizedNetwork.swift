@@ -46,7 +46,7 @@ public final class QuantizedNetwork {
     public var pool: ThreadPool
     /// Images a worker carries through all layers at once (the linear layers then reuse each
     /// weight row that many times).
-    public let microBatch = 16
+    public static let microBatch = 16
 
     /// The input is MNIST pixels / 255, so 1/255 represents it exactly.
     public static let inputScale: Float = 1 / 255
@@ -67,6 +67,13 @@ public final class QuantizedNetwork {
         let inputs: Int, outputs: Int, paddedReduction: Int
         /// Nil for a linear layer.
         let convolution: (kernel: Int, stride: Int, padding: Int, input: ImageShape, output: ImageShape)?
+        /// Where each row of the GEMM's A operand starts and where each group of 4 reduction
+        /// entries sits in a row (see `q8_gemm`): a convolution without padding whose channels
+        /// come in fours reads its input image in place; others read an im2col copy (`usesColumns`).
+        /// A linear layer's rows are the micro-batch's images.
+        let rowOffsets: Buffer<Int>
+        let groupOffsets: Buffer<UInt32>
+        let usesColumns: Bool
         /// Requantized u8 output (after ReLU), or float logits (the last layer).
         let requantized: Bool
         let relu: Bool
@@ -163,14 +170,15 @@ public final class QuantizedNetwork {
                 let requantized = plan.requantizedLayers.contains(last)
                 let outputScale: Float? = requantized ? calibration.activationScales[scaleIndex] : nil
                 if requantized { scaleIndex += 1 }
-                steps.append(.weights(Self.quantize(layer, inputScale: inputScale, outputScale: outputScale)))
+                steps.append(.weights(Self.quantize(layer, inputScale: inputScale, outputScale: outputScale,
+                                                    microBatch: Self.microBatch)))
                 if let outputScale { inputScale = outputScale }
             }
         }
         self.steps = steps
         largestActivation = steps.reduce(q8_padded_reduction(inputCount)) { max($0, q8_padded_reduction($1.outputCount)) }
         largestColumns = steps.reduce(0) { result, step in
-            guard case let .weights(weight) = step, let conv = weight.convolution else { return result }
+            guard case let .weights(weight) = step, let conv = weight.convolution, weight.usesColumns else { return result }
             return max(result, conv.output.height * conv.output.width * weight.paddedReduction)
         }
     }
@@ -179,7 +187,7 @@ public final class QuantizedNetwork {
     /// per output channel to [-64, 64], and derives the epilogue's multiplier and bias:
     /// real output = sum · inputScale · weightScale[j] + bias[j], divided by outputScale when the
     /// output is requantized to u8.
-    private static func quantize(_ layer: any Layer, inputScale: Float, outputScale: Float?) -> WeightStep {
+    private static func quantize(_ layer: any Layer, inputScale: Float, outputScale: Float?, microBatch: Int) -> WeightStep {
         let weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>, norm: BatchNorm?
         var convolution: (kernel: Int, stride: Int, padding: Int, input: ImageShape, output: ImageShape)?
         var relu: Bool
@@ -223,15 +231,43 @@ public final class QuantizedNetwork {
         }
         let packed = Buffer<Int8>(count: q8_packed_weight_bytes(outputs, inputs))
         quantized.withUnsafeBufferPointer { q8_pack_weights($0.baseAddress!, outputs, inputs, packed.pointer) }
+
+        let paddedReduction = q8_padded_reduction(inputs)
+        let groups = paddedReduction / 4
+        let groupOffsets = Buffer<UInt32>(count: groups)
+        let rowOffsets: Buffer<Int>
+        var usesColumns = false
+        if let conv = convolution {
+            let (input, output) = (conv.input, conv.output)
+            usesColumns = conv.padding > 0 || input.channels % 4 != 0
+            rowOffsets = Buffer<Int>(count: output.height * output.width)
+            for y in 0..<output.height {
+                for x in 0..<output.width {
+                    rowOffsets.pointer[y * output.width + x] = usesColumns
+                        ? (y * output.width + x) * paddedReduction
+                        : ((y * conv.stride) * input.width + x * conv.stride) * input.channels
+                }
+            }
+            for g in 0..<groups {
+                let tap = 4 * g / input.channels, channel = 4 * g % input.channels
+                groupOffsets.pointer[g] = UInt32(usesColumns
+                    ? 4 * g
+                    : ((tap / conv.kernel) * input.width + tap % conv.kernel) * input.channels + channel)
+            }
+        } else {
+            rowOffsets = IdentityOffsets.make(microBatch, stride: paddedReduction)
+            for g in 0..<groups { groupOffsets.pointer[g] = UInt32(4 * g) }
+        }
         return WeightStep(packed: packed, multiplier: multiplier, bias: epilogueBias, inputs: inputs, outputs: outputs,
-                          paddedReduction: q8_padded_reduction(inputs), convolution: convolution,
+                          paddedReduction: paddedReduction, convolution: convolution, rowOffsets: rowOffsets,
+                          groupOffsets: groupOffsets, usesColumns: usesColumns,
                           requantized: outputScale != nil, relu: relu)
     }
 
     private func reserve(batch: Int, workers: Int) {
         if logits.count < batch * classes { logits = Buffer<Float>(count: batch * classes) }
         while scratch.count < workers {
-            let activations = microBatch * largestActivation
+            let activations = Self.microBatch * largestActivation
             scratch.append((Buffer<UInt8>(count: activations), Buffer<UInt8>(count: activations),
                             Buffer<UInt8>(count: max(1, largestColumns))))
         }
@@ -240,14 +276,14 @@ public final class QuantizedNetwork {
     /// Runs `batch` images (each `inputCount` floats in 0...1, NHWC) and returns the logits,
     /// [batch][classes], valid until the next pass.
     public func forward(_ input: UnsafePointer<Float>, batch: Int) -> UnsafeBufferPointer<Float> {
-        let workers = max(1, min(pool.threads, (batch + microBatch - 1) / microBatch))
+        let workers = max(1, min(pool.threads, (batch + Self.microBatch - 1) / Self.microBatch))
         reserve(batch: batch, workers: workers)
         let logits = self.logits.pointer
         pool.run(partitions: workers) { worker in
             let images = ThreadPool.range(of: worker, partitions: workers, count: batch)
             var first = images.lowerBound
             while first < images.upperBound {
-                let count = min(microBatch, images.upperBound - first)
+                let count = min(Self.microBatch, images.upperBound - first)
                 run(input + first * inputCount, count: count, logits: logits + first * classes, scratch: scratch[worker])
                 first += count
             }
@@ -276,7 +312,7 @@ public final class QuantizedNetwork {
             let source = input + image * inputCount, target = current + image * stride
             for i in 0..<inputCount {
                 // x / (1/255), rounded, clamped: the u8 the input scale represents.
-                let value = (source[i] * 255).rounded()
+                let value = (source[i] * 255).rounded(.toNearestOrEven)
                 target[i] = UInt8(max(0, min(255, value)))
             }
             (target + inputCount).update(repeating: 0, count: stride - inputCount)
@@ -292,22 +328,27 @@ public final class QuantizedNetwork {
                                 kernel, poolStride, outputShape.height, outputShape.width, next + image * nextStride)
                 }
             case let .weights(weight):
+                let rows = weight.rowOffsets.pointer, groups = weight.groupOffsets.pointer
                 if let conv = weight.convolution {
                     let pixels = conv.output.height * conv.output.width
                     for image in 0..<count {
-                        q8_im2col(current + image * stride, conv.input.height, conv.input.width, conv.input.channels,
-                                  conv.kernel, conv.stride, conv.padding, conv.output.height, conv.output.width,
-                                  columns, weight.paddedReduction)
-                        q8_gemm(isa, columns, weight.paddedReduction, pixels, weight.paddedReduction,
+                        var a = UnsafePointer(current + image * stride)
+                        if weight.usesColumns {
+                            q8_im2col(a, conv.input.height, conv.input.width, conv.input.channels,
+                                      conv.kernel, conv.stride, conv.padding, conv.output.height, conv.output.width,
+                                      columns, weight.paddedReduction)
+                            a = UnsafePointer(columns)
+                        }
+                        q8_gemm(isa, a, rows, groups, pixels, weight.paddedReduction,
                                 weight.packed.pointer, weight.outputs, weight.multiplier.pointer, weight.bias.pointer,
                                 weight.relu ? 1 : 0, next + image * nextStride, nil, weight.outputs)
                     }
                 } else if weight.requantized {
-                    q8_gemm(isa, current, stride, count, weight.paddedReduction, weight.packed.pointer, weight.outputs,
+                    q8_gemm(isa, current, rows, groups, count, weight.paddedReduction, weight.packed.pointer, weight.outputs,
                             weight.multiplier.pointer, weight.bias.pointer, weight.relu ? 1 : 0,
                             next, nil, nextStride)
                 } else {
-                    q8_gemm(isa, current, stride, count, weight.paddedReduction, weight.packed.pointer, weight.outputs,
+                    q8_gemm(isa, current, rows, groups, count, weight.paddedReduction, weight.packed.pointer, weight.outputs,
                             weight.multiplier.pointer, weight.bias.pointer, weight.relu ? 1 : 0, nil, logits, classes)
                     return
                 }

@@ -10,13 +10,13 @@ import TestSupport
 
     /// What the kernels promise, written out in Swift: the int32 sum, float multiply then add,
     /// ReLU, and for u8 outputs clamp to [0, 255] and round half to even.
-    static func expected(a: [UInt8], lda: Int, weights: [Int8], m: Int, n: Int, k: Int,
+    static func expected(a: [UInt8], rows: [Int], groups: [UInt32], weights: [Int8], m: Int, n: Int, k: Int,
                          multiplier: [Float], bias: [Float], relu: Bool) -> (bytes: [UInt8], floats: [Float]) {
         var bytes = [UInt8](repeating: 0, count: m * n), floats = [Float](repeating: 0, count: m * n)
         for r in 0..<m {
             for j in 0..<n {
                 var sum: Int32 = 0
-                for i in 0..<k { sum += Int32(a[r * lda + i]) * Int32(weights[j * k + i]) }
+                for i in 0..<k { sum += Int32(a[rows[r] + Int(groups[i / 4]) + i % 4]) * Int32(weights[j * k + i]) }
                 var v = Float(sum) * multiplier[j]
                 v = v + bias[j]
                 if relu { v = v > 0 ? v : 0 }
@@ -29,29 +29,34 @@ import TestSupport
 
     /// Random GEMMs on odd shapes: partial row tiles (m not a multiple of 4 or 6), partial
     /// channel blocks (n not a multiple of 16), K not a multiple of 4, more than four blocks.
-    /// Multipliers put sums across the whole u8 range, so clamping and rounding are exercised.
+    /// A is gathered: rows at uneven offsets, groups of 4 in shuffled order. Multipliers put
+    /// sums across the whole u8 range, so clamping and rounding are exercised.
     @Test(arguments: instructionSets)
     func gemmMatchesPlainLoops(_ isa: Int8InstructionSet) {
         var random = SplitMix64(seed: 7)
         let shapes = [(1, 1, 1), (5, 17, 9), (7, 33, 13), (6, 64, 288), (13, 10, 1024), (1, 256, 1024), (29, 70, 75), (4, 80, 3)]
         for (m, n, k) in shapes {
             let kp = q8_padded_reduction(k), lda = kp + 4
-            var a = (0..<(m * lda)).map { _ in UInt8.random(in: 0...255, using: &random) }
-            for r in 0..<m { for i in k..<lda { a[r * lda + i] = 0 } }
+            let rows = (0..<m).map { $0 * lda + $0 % 3 }
+            var groups = (0..<(kp / 4)).map { UInt32(4 * $0) }
+            groups.shuffle(using: &random)
+            var a = (0..<(m * lda + 2)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            // The reduction's padding (K up to kp) reads zeros, as the kernels require.
+            for r in 0..<m { for i in k..<kp { a[rows[r] + Int(groups[i / 4]) + i % 4] = 0 } }
             let weights = (0..<(n * k)).map { _ in Int8.random(in: -64...64, using: &random) }
             let multiplier = (0..<n).map { _ in Float.random(in: 0.5...2, using: &random) / Float(max(1, k) * 64) }
             let bias = (0..<n).map { _ in Float.random(in: -40...200, using: &random) }
             var packed = [Int8](repeating: 0, count: q8_packed_weight_bytes(n, k))
             q8_pack_weights(weights, n, k, &packed)
             for relu in [false, true] {
-                let want = Self.expected(a: a, lda: lda, weights: weights, m: m, n: n, k: k,
+                let want = Self.expected(a: a, rows: rows, groups: groups, weights: weights, m: m, n: n, k: k,
                                          multiplier: multiplier, bias: bias, relu: relu)
                 // Outputs in a wider row (ldc > n) with sentinels: the kernel writes only its n columns.
                 let ldc = n + 3
                 var bytes = [UInt8](repeating: 0xA5, count: m * ldc)
                 var floats = [Float](repeating: -7, count: m * ldc)
-                q8_gemm(isa.code, a, lda, m, kp, packed, n, multiplier, bias, relu ? 1 : 0, &bytes, nil, ldc)
-                q8_gemm(isa.code, a, lda, m, kp, packed, n, multiplier, bias, relu ? 1 : 0, nil, &floats, ldc)
+                q8_gemm(isa.code, a, rows, groups, m, kp, packed, n, multiplier, bias, relu ? 1 : 0, &bytes, nil, ldc)
+                q8_gemm(isa.code, a, rows, groups, m, kp, packed, n, multiplier, bias, relu ? 1 : 0, nil, &floats, ldc)
                 var byteMismatches = 0, floatMismatches = 0, sentinels = 0
                 for r in 0..<m {
                     for j in 0..<n {
@@ -78,7 +83,8 @@ import TestSupport
         q8_pack_weights(weights, n, k, &packed)
         let multiplier = [Float](repeating: 1, count: n), bias = [Float](repeating: 0, count: n)
         var floats = [Float](repeating: 0, count: m * n)
-        q8_gemm(isa.code, a, k, m, k, packed, n, multiplier, bias, 0, nil, &floats, n)
+        q8_gemm(isa.code, a, (0..<m).map { $0 * k }, (0..<(k / 4)).map { UInt32(4 * $0) }, m, k, packed, n,
+                multiplier, bias, 0, nil, &floats, n)
         let expected = (0..<(m * n)).map { Float(($0 % n) % 2 == 0 ? 255 * 64 * k : -255 * 64 * k) }
         #expect(floats == expected, "\(isa)")
     }

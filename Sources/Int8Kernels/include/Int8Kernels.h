@@ -38,12 +38,16 @@ size_t q8_packed_weight_bytes(size_t n, size_t k);
 /// output channels: [ceil(n/16)][kp/4][16][4], zero where padded. Same layout for every ISA.
 void q8_pack_weights(const int8_t *w, size_t n, size_t k, int8_t *packed);
 
-/// C = requantize(A · Wᵀ): A is [m][kp] u8 (row stride lda ≥ kp, padding columns zero),
-/// packed weights from q8_pack_weights. For row r and channel j:
+/// C = requantize(A · Wᵀ) with A gathered: element (r, i) of A is
+/// a[row_offsets[r] + group_offsets[i / 4] + i % 4], so a plain [m][lda] matrix has
+/// row_offsets r·lda and group_offsets 4g, and a convolution reads its input image directly
+/// (row r: the pixel's first tap; group g: four channels of one tap) with no im2col copy.
+/// Reduction entries past the real K must read zeros or meet zero weights (packing pads with
+/// zeros). Packed weights from q8_pack_weights. For row r and channel j:
 ///   v = (float)sum · multiplier[j] + bias[j];  then max(v, 0) when relu.
 /// With out_u8 the value is clamped to [0, 255] and rounded to nearest even into out_u8[r*ldc + j]
 /// (u8 outputs are post-ReLU activations); otherwise v goes to out_f32[r*ldc + j].
-void q8_gemm(int isa, const uint8_t *a, size_t lda, size_t m, size_t kp,
+void q8_gemm(int isa, const uint8_t *a, const size_t *row_offsets, const uint32_t *group_offsets, size_t m, size_t kp,
              const int8_t *packed, size_t n, const float *multiplier, const float *bias, int relu,
              uint8_t *out_u8, float *out_f32, size_t ldc);
 
