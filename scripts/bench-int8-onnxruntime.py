@@ -4,8 +4,8 @@
 batch-256 images/s on --threads threads, plus test-set accuracy of both.
 
 The ONNX graph is built with onnx.helper straight from the safetensors tensors and the
-architecture in the file's metadata (Conv, BatchNormalization, Relu, MaxPool, Flatten, Gemm;
-ONNX Runtime folds the norms itself). int8 is onnxruntime.quantization.quantize_static: QDQ
+architecture in the file's metadata (Conv, Relu, MaxPool, Flatten, Gemm; batch norms folded
+into the layer before them, as our inference does). int8 is onnxruntime.quantization.quantize_static: QDQ
 format, per-channel s8 weights, u8 activations, calibrated on the first 256 training images.
 
     python3 -m venv /tmp/ort && /tmp/ort/bin/pip install onnx onnxruntime numpy safetensors
@@ -49,8 +49,23 @@ def build_graph(model_path):
     def init(name, array):
         inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
+    # Fold each batch norm into the convolution or linear layer before it (what ONNX Runtime
+    # does for fp32 itself, and what quantize_static needs to see one weight per layer).
+    folded = set()
+    for i, layer in enumerate(layers[:-1]):
+        nxt = layers[i + 1]["type"]
+        if layer["type"] in ("conv2d", "linear") and nxt.startswith("batchnorm"):
+            j = i + 1
+            scale = tensors[f"{j}.weight"] / np.sqrt(tensors[f"{j}.running_var"] + layers[j].get("eps", 1e-5))
+            shift = tensors[f"{j}.bias"] - tensors[f"{j}.running_mean"] * scale
+            w = tensors[f"{i}.weight"]
+            tensors[f"{i}.weight"] = (w * scale.reshape((-1,) + (1,) * (w.ndim - 1))).astype(np.float32)
+            tensors[f"{i}.bias"] = (tensors[f"{i}.bias"] * scale + shift).astype(np.float32)
+            folded.add(j)
     for i, layer in enumerate(layers):
         t, out = layer["type"], f"t{i}"
+        if i in folded:
+            continue
         if t == "conv2d":
             k, s, p = layer["kernel_size"], layer.get("stride", 1), layer.get("padding", 0)
             nodes.append(helper.make_node("Conv", [current, init(f"{i}.weight", tensors[f"{i}.weight"]), init(f"{i}.bias", tensors[f"{i}.bias"])],
