@@ -65,7 +65,10 @@ public struct Int8Calibration: Codable, Hashable, Sendable {
                                percentile: Double = 1) throws -> Int8Calibration {
         precondition(count > 0 && percentile > 0 && percentile <= 1)
         let points = try QuantizedNetwork.plan(network).requantizedLayers
+        // The maximum needs no copy of the values; other quantiles sort them all.
+        let keepsValues = percentile < 1
         var samples = [[Float]](repeating: [], count: points.count)
+        var largest = [Float](repeating: 0, count: points.count)
         let chunk = 256
         var start = 0
         while start < count {
@@ -74,15 +77,21 @@ public struct Int8Calibration: Codable, Hashable, Sendable {
             for (i, layer) in points.enumerated() {
                 let size = network.layers[layer].outputShape.count * batch
                 let values = UnsafeBufferPointer(start: network.inferenceActivation(afterLayer: layer), count: size)
-                // The positive values only: zeros (ReLU's cut) would dominate the quantiles.
-                samples[i].append(contentsOf: values.lazy.filter { $0 > 0 })
+                if keepsValues {
+                    // The positive values only: zeros (ReLU's cut) would dominate the quantiles.
+                    samples[i].append(contentsOf: values.lazy.filter { $0 > 0 })
+                } else {
+                    largest[i] = values.reduce(largest[i]) { max($0, $1) }
+                }
             }
             start += batch
         }
-        let scales = samples.map { values -> Float in
-            guard !values.isEmpty else { return 1 }
-            let sorted = values.sorted()
-            let top = sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * percentile).rounded()))]
+        let scales = points.indices.map { i -> Float in
+            var top = largest[i]
+            if keepsValues, !samples[i].isEmpty {
+                let sorted = samples[i].sorted()
+                top = sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * percentile).rounded()))]
+            }
             return top > 0 ? top / 255 : 1
         }
         return Int8Calibration(activationScales: scales, source: source, images: count, percentile: percentile)
