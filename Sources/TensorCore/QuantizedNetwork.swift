@@ -229,17 +229,34 @@ public final class QuantizedNetwork {
             multiplier.pointer[o] = Float(outputScale.map { real / Double($0) } ?? real)
             epilogueBias.pointer[o] = Float(outputScale.map { Double(foldedBias[o]) / Double($0) } ?? Double(foldedBias[o]))
         }
-        let packed = Buffer<Int8>(count: q8_packed_weight_bytes(outputs, inputs))
-        quantized.withUnsafeBufferPointer { q8_pack_weights($0.baseAddress!, outputs, inputs, packed.pointer) }
+        // How the GEMM reads a convolution's input: in place when each group of 4 reduction
+        // entries is 4 channels of one tap; a single-channel kernel at most 4 wide in place too,
+        // one group per kernel row (its 4 bytes, weights zero past the kernel's width); else im2col.
+        var reduction = inputs
+        var usesColumns = false, groupsAreKernelRows = false
+        if let conv = convolution {
+            groupsAreKernelRows = conv.padding == 0 && conv.input.channels == 1 && conv.kernel <= 4
+            usesColumns = !groupsAreKernelRows && (conv.padding > 0 || conv.input.channels % 4 != 0)
+        }
+        if groupsAreKernelRows, let conv = convolution {
+            reduction = conv.kernel * 4
+            var widened = [Int8](repeating: 0, count: outputs * reduction)
+            for o in 0..<outputs {
+                for ky in 0..<conv.kernel {
+                    for kx in 0..<conv.kernel { widened[o * reduction + ky * 4 + kx] = quantized[(o * conv.kernel + ky) * conv.kernel + kx] }
+                }
+            }
+            quantized = widened
+        }
+        let packed = Buffer<Int8>(count: q8_packed_weight_bytes(outputs, reduction))
+        quantized.withUnsafeBufferPointer { q8_pack_weights($0.baseAddress!, outputs, reduction, packed.pointer) }
 
-        let paddedReduction = q8_padded_reduction(inputs)
+        let paddedReduction = q8_padded_reduction(reduction)
         let groups = paddedReduction / 4
         let groupOffsets = Buffer<UInt32>(count: groups)
         let rowOffsets: Buffer<Int>
-        var usesColumns = false
         if let conv = convolution {
             let (input, output) = (conv.input, conv.output)
-            usesColumns = conv.padding > 0 || input.channels % 4 != 0
             rowOffsets = Buffer<Int>(count: output.height * output.width)
             for y in 0..<output.height {
                 for x in 0..<output.width {
@@ -250,9 +267,13 @@ public final class QuantizedNetwork {
             }
             for g in 0..<groups {
                 let tap = 4 * g / input.channels, channel = 4 * g % input.channels
-                groupOffsets.pointer[g] = UInt32(usesColumns
-                    ? 4 * g
-                    : ((tap / conv.kernel) * input.width + tap % conv.kernel) * input.channels + channel)
+                if usesColumns {
+                    groupOffsets.pointer[g] = UInt32(4 * g)
+                } else if groupsAreKernelRows {
+                    groupOffsets.pointer[g] = UInt32(g * input.width)
+                } else {
+                    groupOffsets.pointer[g] = UInt32(((tap / conv.kernel) * input.width + tap % conv.kernel) * input.channels + channel)
+                }
             }
         } else {
             rowOffsets = IdentityOffsets.make(microBatch, stride: paddedReduction)
@@ -267,7 +288,8 @@ public final class QuantizedNetwork {
     private func reserve(batch: Int, workers: Int) {
         if logits.count < batch * classes { logits = Buffer<Float>(count: batch * classes) }
         while scratch.count < workers {
-            let activations = Self.microBatch * largestActivation
+            // 4 bytes of slack: a kernel-row group of the last pixel reads up to 3 bytes past its image.
+            let activations = Self.microBatch * largestActivation + 4
             scratch.append((Buffer<UInt8>(count: activations), Buffer<UInt8>(count: activations),
                             Buffer<UInt8>(count: max(1, largestColumns))))
         }

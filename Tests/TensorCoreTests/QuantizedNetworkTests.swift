@@ -2,14 +2,15 @@ import Testing
 import TensorCore
 import TestSupport
 
-/// The int8 network end to end on a small random network with odd shapes: convolutions through
-/// im2col (padding; one input channel) and read in place (stride 2; kernel 2), odd channel
-/// counts, a linear layer whose width is not a multiple of 4, batch norms to fold.
+/// The int8 network end to end on a small random network with odd shapes: every way a
+/// convolution reads its input (a single channel by kernel rows; im2col for padding, here with
+/// stride 2; in place for channels in fours), odd channel counts, a linear layer whose width is
+/// not a multiple of 4, batch norms to fold.
 @Suite struct QuantizedNetworkTests {
     static let architecture = Architecture(input: ImageShape(height: 15, width: 13, channels: 1), layers: [
-        .conv2d(outChannels: 8, kernelSize: 3, stride: 1, padding: 1), .batchNorm(), .relu,
+        .conv2d(outChannels: 8, kernelSize: 3), .batchNorm(), .relu,
         .maxPool2d(kernelSize: 2, stride: 2),
-        .conv2d(outChannels: 12, kernelSize: 3, stride: 2), .relu,
+        .conv2d(outChannels: 12, kernelSize: 3, stride: 2, padding: 1), .relu,
         .conv2d(outChannels: 19, kernelSize: 2), .batchNorm(), .relu,
         .flatten, .linear(outFeatures: 13), .batchNorm(), .relu, .dropout(p: 0.3),
         .linear(outFeatures: 10),
