@@ -143,10 +143,13 @@ VNNI_TARGET static void gemm_vnni(const uint8_t *a, const size_t *row_offsets, c
         const int nb = blocks - b0 < 4 ? (int)(blocks - b0) : 4;
         const int8_t *w = packed + b0 * kp * Q8_BLOCK;
         const size_t channels = n - b0 * Q8_BLOCK;
-        for (size_t r0 = 0; r0 < m; r0 += 6) {
-            const int mr = m - r0 < 6 ? (int)(m - r0) : 6;
+        // 6 rows x up to 3 blocks, or 5 x 4: accumulators, weights and a broadcast within the
+        // 32 vector registers (6 x 4 spilled an accumulator to the stack in the inner loop).
+        const size_t tile_rows = nb == 4 ? 5 : 6;
+        for (size_t r0 = 0; r0 < m; r0 += tile_rows) {
+            const int mr = m - r0 < tile_rows ? (int)(m - r0) : (int)tile_rows;
             switch (mr * 8 + nb) {
-                VNNI_ROW(1) VNNI_ROW(2) VNNI_ROW(3) VNNI_ROW(4) VNNI_ROW(5) VNNI_ROW(6)
+                VNNI_ROW(1) VNNI_ROW(2) VNNI_ROW(3) VNNI_ROW(4) VNNI_ROW(5) VNNI_CASE(6, 1) VNNI_CASE(6, 2) VNNI_CASE(6, 3)
             }
         }
     }
