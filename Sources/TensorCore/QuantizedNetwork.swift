@@ -40,7 +40,6 @@ public final class QuantizedNetwork {
     public let instructionSet: Int8InstructionSet
     public let classes: Int
     public let inputCount: Int
-    public let multiplyAdds: Int
     public var threads: Int { pool.threads }
     /// The threads a pass spreads its images over.
     public var pool: ThreadPool
@@ -64,7 +63,7 @@ public final class QuantizedNetwork {
     struct WeightStep {
         let packed: Buffer<Int8>
         let multiplier: Buffer<Float>, bias: Buffer<Float>
-        let inputs: Int, outputs: Int, paddedReduction: Int
+        let outputs: Int, paddedReduction: Int
         /// Nil for a linear layer.
         let convolution: (kernel: Int, stride: Int, padding: Int, input: ImageShape, output: ImageShape)?
         /// Where each row of the GEMM's A operand starts and where each group of 4 reduction
@@ -156,7 +155,6 @@ public final class QuantizedNetwork {
         self.instructionSet = instructionSet
         classes = network.classes
         inputCount = network.inputCount
-        multiplyAdds = network.multiplyAdds
         pool = ThreadPool(threads: threads)
 
         var steps: [Step] = []
@@ -279,7 +277,7 @@ public final class QuantizedNetwork {
             rowOffsets = IdentityOffsets.make(microBatch, stride: paddedReduction)
             for g in 0..<groups { groupOffsets.pointer[g] = UInt32(4 * g) }
         }
-        return WeightStep(packed: packed, multiplier: multiplier, bias: epilogueBias, inputs: inputs, outputs: outputs,
+        return WeightStep(packed: packed, multiplier: multiplier, bias: epilogueBias, outputs: outputs,
                           paddedReduction: paddedReduction, convolution: convolution, rowOffsets: rowOffsets,
                           groupOffsets: groupOffsets, usesColumns: usesColumns,
                           requantized: outputScale != nil, relu: relu)
