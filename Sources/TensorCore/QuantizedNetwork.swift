@@ -51,13 +51,25 @@ public final class QuantizedNetwork {
     public static let inputScale: Float = 1 / 255
 
     private let steps: [Step]
-    /// Bytes per image of the largest activation (each padded to a multiple of 4).
-    private let largestActivation: Int
+    /// Steps before this index (convolutions and pooling) run image by image, so one image's
+    /// activations stay in L1; the linear layers from here on run over the micro-batch, reusing
+    /// each weight row for all its images.
+    private let firstBatchedStep: Int
+    /// Bytes of the largest activation of one image in the per-image steps, and of one image's
+    /// largest input or output of the batched steps (each padded to a multiple of 4).
+    private let largestImageActivation: Int, largestBatchedActivation: Int
     /// Bytes of the largest im2col matrix of one image.
     private let largestColumns: Int
     private var logits = Buffer<Float>(count: 0)
-    /// Per worker: two activation buffers (ping-pong) and an im2col buffer.
-    private var scratch: [(Buffer<UInt8>, Buffer<UInt8>, Buffer<UInt8>)] = []
+    private var scratch: [Scratch] = []
+
+    /// One worker's buffers: a pair for one image's activations (ping-pong), im2col, and a pair
+    /// for the micro-batch's linear layers.
+    struct Scratch {
+        let image: (Buffer<UInt8>, Buffer<UInt8>)
+        let columns: Buffer<UInt8>
+        let batch: (Buffer<UInt8>, Buffer<UInt8>)
+    }
 
     /// One convolution or linear layer with its folded, quantized weights and epilogue.
     struct WeightStep {
@@ -103,12 +115,16 @@ public final class QuantizedNetwork {
         var plan = Plan()
         let layers = network.layers
         var index = 0
-        var producedLogits = false
+        var producedLogits = false, seenLinear = false
         while index < layers.count {
             let layer = layers[index]
             if producedLogits, !(layer is Dropout) {
                 throw QuantizationError.unsupportedLayer(index: index, reason: "only the last weight layer may lack a ReLU")
             }
+            if seenLinear, layer is Conv2D || layer is MaxPool2D {
+                throw QuantizationError.unsupportedLayer(index: index, reason: "a convolution or pooling after a linear layer")
+            }
+            seenLinear = seenLinear || layer is Linear
             switch layer {
             case is Conv2D, is Linear:
                 var last = index
@@ -174,7 +190,18 @@ public final class QuantizedNetwork {
             }
         }
         self.steps = steps
-        largestActivation = steps.reduce(q8_padded_reduction(inputCount)) { max($0, q8_padded_reduction($1.outputCount)) }
+        let firstBatchedStep = steps.firstIndex {
+            if case let .weights(weight) = $0 { return weight.convolution == nil }
+            return false
+        } ?? steps.count
+        self.firstBatchedStep = firstBatchedStep
+        largestImageActivation = steps[..<firstBatchedStep].reduce(q8_padded_reduction(inputCount)) {
+            max($0, q8_padded_reduction($1.outputCount))
+        }
+        let batchedInput = firstBatchedStep == 0 ? inputCount : steps[firstBatchedStep - 1].outputCount
+        largestBatchedActivation = steps[firstBatchedStep...].reduce(q8_padded_reduction(batchedInput)) {
+            max($0, q8_padded_reduction($1.outputCount))
+        }
         largestColumns = steps.reduce(0) { result, step in
             guard case let .weights(weight) = step, let conv = weight.convolution, weight.usesColumns else { return result }
             return max(result, conv.output.height * conv.output.width * weight.paddedReduction)
@@ -287,9 +314,10 @@ public final class QuantizedNetwork {
         if logits.count < batch * classes { logits = Buffer<Float>(count: batch * classes) }
         while scratch.count < workers {
             // 4 bytes of slack: a kernel-row group of the last pixel reads up to 3 bytes past its image.
-            let activations = Self.microBatch * largestActivation + 4
-            scratch.append((Buffer<UInt8>(count: activations), Buffer<UInt8>(count: activations),
-                            Buffer<UInt8>(count: max(1, largestColumns))))
+            let image = largestImageActivation + 4, batch = Self.microBatch * largestBatchedActivation
+            scratch.append(Scratch(image: (Buffer<UInt8>(count: image), Buffer<UInt8>(count: image)),
+                                   columns: Buffer<UInt8>(count: max(1, largestColumns)),
+                                   batch: (Buffer<UInt8>(count: batch), Buffer<UInt8>(count: batch))))
         }
     }
 
@@ -321,63 +349,72 @@ public final class QuantizedNetwork {
         return probabilities
     }
 
-    /// One micro-batch through every step. Each image's activation occupies a stride of its
-    /// size rounded up to 4 bytes, so a linear layer reads whole groups of 4 (the tail is zeroed).
-    private func run(_ input: UnsafePointer<Float>, count: Int, logits: UnsafeMutablePointer<Float>,
-                     scratch: (Buffer<UInt8>, Buffer<UInt8>, Buffer<UInt8>)) {
-        var current = scratch.0.pointer, next = scratch.1.pointer
-        let columns = scratch.2.pointer
-        var stride = q8_padded_reduction(inputCount)
+    /// One micro-batch through every step: each image through the convolutions and pooling on
+    /// its own, into its row of the batch buffer, then the linear layers over all rows. Each
+    /// image's activation occupies a stride of its size rounded up to 4 bytes, the tail zeroed, so
+    /// a linear layer reads whole groups of 4.
+    private func run(_ input: UnsafePointer<Float>, count: Int, logits: UnsafeMutablePointer<Float>, scratch: Scratch) {
+        let isa = instructionSet.code
+        let inputStride = q8_padded_reduction(inputCount)
+        let batchedStride = firstBatchedStep == 0 ? inputStride : q8_padded_reduction(steps[firstBatchedStep - 1].outputCount)
         for image in 0..<count {
-            let source = input + image * inputCount, target = current + image * stride
+            var current = scratch.image.0.pointer, next = scratch.image.1.pointer
+            let source = input + image * inputCount
+            // The last per-image step writes straight into the image's row of the batch buffer.
+            let row = scratch.batch.0.pointer + image * batchedStride
+            if firstBatchedStep == 0 { current = row }
             for i in 0..<inputCount {
                 // x / (1/255), rounded, clamped: the u8 the input scale represents.
                 let value = (source[i] * 255).rounded(.toNearestOrEven)
-                target[i] = UInt8(max(0, min(255, value)))
+                current[i] = UInt8(max(0, min(255, value)))
             }
-            (target + inputCount).update(repeating: 0, count: stride - inputCount)
+            (current + inputCount).update(repeating: 0, count: inputStride - inputCount)
+            for index in 0..<firstBatchedStep {
+                let target = index == firstBatchedStep - 1 ? row : next
+                runImageStep(steps[index], input: current, output: target, columns: scratch.columns.pointer, isa: isa)
+                let outputCount = steps[index].outputCount
+                (target + outputCount).update(repeating: 0, count: q8_padded_reduction(outputCount) - outputCount)
+                swap(&current, &next)
+            }
         }
-        let isa = instructionSet.code
-        for step in steps {
-            let outputCount = step.outputCount
-            let nextStride = q8_padded_reduction(outputCount)
-            switch step {
-            case let .maxPool(kernel, poolStride, inputShape, outputShape):
-                for image in 0..<count {
-                    q8_max_pool(current + image * stride, inputShape.height, inputShape.width, inputShape.channels,
-                                kernel, poolStride, outputShape.height, outputShape.width, next + image * nextStride)
-                }
-            case let .weights(weight):
-                let rows = weight.rowOffsets.pointer, groups = weight.groupOffsets.pointer
-                if let conv = weight.convolution {
-                    let pixels = conv.output.height * conv.output.width
-                    for image in 0..<count {
-                        var a = UnsafePointer(current + image * stride)
-                        if weight.usesColumns {
-                            q8_im2col(a, conv.input.height, conv.input.width, conv.input.channels,
-                                      conv.kernel, conv.stride, conv.padding, conv.output.height, conv.output.width,
-                                      columns, weight.paddedReduction)
-                            a = UnsafePointer(columns)
-                        }
-                        q8_gemm(isa, a, rows, groups, pixels, weight.paddedReduction,
-                                weight.packed.pointer, weight.outputs, weight.multiplier.pointer, weight.bias.pointer,
-                                weight.relu ? 1 : 0, next + image * nextStride, nil, weight.outputs)
-                    }
-                } else if weight.requantized {
-                    q8_gemm(isa, current, rows, groups, count, weight.paddedReduction, weight.packed.pointer, weight.outputs,
-                            weight.multiplier.pointer, weight.bias.pointer, weight.relu ? 1 : 0,
-                            next, nil, nextStride)
-                } else {
-                    q8_gemm(isa, current, rows, groups, count, weight.paddedReduction, weight.packed.pointer, weight.outputs,
-                            weight.multiplier.pointer, weight.bias.pointer, weight.relu ? 1 : 0, nil, logits, classes)
-                    return
-                }
+        var current = scratch.batch.0.pointer, next = scratch.batch.1.pointer
+        for step in steps[firstBatchedStep...] {
+            guard case let .weights(weight) = step else { preconditionFailure("pooling after a linear layer") }
+            let rows = weight.rowOffsets.pointer, groups = weight.groupOffsets.pointer
+            guard weight.requantized else {
+                q8_gemm(isa, current, rows, groups, count, weight.paddedReduction, weight.packed.pointer, weight.outputs,
+                        weight.multiplier.pointer, weight.bias.pointer, weight.relu ? 1 : 0, nil, logits, classes)
+                return
             }
-            if nextStride > outputCount {
-                for image in 0..<count { (next + image * nextStride + outputCount).update(repeating: 0, count: nextStride - outputCount) }
+            let nextStride = q8_padded_reduction(weight.outputs)
+            q8_gemm(isa, current, rows, groups, count, weight.paddedReduction, weight.packed.pointer, weight.outputs,
+                    weight.multiplier.pointer, weight.bias.pointer, weight.relu ? 1 : 0, next, nil, nextStride)
+            for image in 0..<count {
+                (next + image * nextStride + weight.outputs).update(repeating: 0, count: nextStride - weight.outputs)
             }
             swap(&current, &next)
-            stride = nextStride
+        }
+    }
+
+    /// A convolution or pooling step on one image.
+    private func runImageStep(_ step: Step, input: UnsafeMutablePointer<UInt8>, output: UnsafeMutablePointer<UInt8>,
+                              columns: UnsafeMutablePointer<UInt8>, isa: Int32) {
+        switch step {
+        case let .maxPool(kernel, poolStride, inputShape, outputShape):
+            q8_max_pool(input, inputShape.height, inputShape.width, inputShape.channels,
+                        kernel, poolStride, outputShape.height, outputShape.width, output)
+        case let .weights(weight):
+            guard let conv = weight.convolution else { preconditionFailure("a linear layer among the per-image steps") }
+            var a = UnsafePointer(input)
+            if weight.usesColumns {
+                q8_im2col(a, conv.input.height, conv.input.width, conv.input.channels,
+                          conv.kernel, conv.stride, conv.padding, conv.output.height, conv.output.width,
+                          columns, weight.paddedReduction)
+                a = UnsafePointer(columns)
+            }
+            q8_gemm(isa, a, weight.rowOffsets.pointer, weight.groupOffsets.pointer, conv.output.height * conv.output.width,
+                    weight.paddedReduction, weight.packed.pointer, weight.outputs, weight.multiplier.pointer,
+                    weight.bias.pointer, weight.relu ? 1 : 0, output, nil, weight.outputs)
         }
     }
 }
