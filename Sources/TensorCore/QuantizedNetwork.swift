@@ -52,8 +52,8 @@ public final class QuantizedNetwork {
 
     private let steps: [Step]
     /// Steps before this index (convolutions and pooling) run image by image, so one image's
-    /// activations stay in L1; the linear layers from here on run over the micro-batch, reusing
-    /// each weight row for all its images.
+    /// activations stay in L1; the linear layers from here on (architectures allow no image
+    /// layer after a flat one) run over the micro-batch, reusing each weight row for all its images.
     private let firstBatchedStep: Int
     /// Bytes of the largest activation of one image in the per-image steps, and of one image's
     /// largest input or output of the batched steps (each padded to a multiple of 4).
@@ -115,16 +115,12 @@ public final class QuantizedNetwork {
         var plan = Plan()
         let layers = network.layers
         var index = 0
-        var producedLogits = false, seenLinear = false
+        var producedLogits = false
         while index < layers.count {
             let layer = layers[index]
             if producedLogits, !(layer is Dropout) {
                 throw QuantizationError.unsupportedLayer(index: index, reason: "only the last weight layer may lack a ReLU")
             }
-            if seenLinear, layer is Conv2D || layer is MaxPool2D {
-                throw QuantizationError.unsupportedLayer(index: index, reason: "a convolution or pooling after a linear layer")
-            }
-            seenLinear = seenLinear || layer is Linear
             switch layer {
             case is Conv2D, is Linear:
                 var last = index
