@@ -54,6 +54,10 @@ let package = Package(
         // MARK: - System and C shims
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
+        // int8 GEMM (AVX-512 VNNI, AVX2, reference) chosen at run time; no FMA contraction so
+        // every instruction set's float epilogue gives the same bytes.
+        .target(name: "Int8Kernels", path: "Sources/Int8Kernels",
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // The protocol every kernel module's `Kernel` conforms to (declarations only).
         .target(name: "KernelInterface"),
 
@@ -61,7 +65,7 @@ let package = Package(
         .target(name: "Zlib", dependencies: ["CZlib"]),
         // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
         // training and the full test set in seconds.
-        .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures"],
+        .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures", "Int8Kernels"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)),
                                 .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore"],
@@ -91,7 +95,7 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),

@@ -117,7 +117,7 @@ public final class InferenceBatcher: @unchecked Sendable {
         for i in stride(from: 0, to: images.count, by: 7) { images[i] = 0.5 }
         for batch in Set([1, 2, settings.maxBatchSize]) {
             for _ in 0..<3 {
-                _ = images.withUnsafeBufferPointer { model.network.forward($0.baseAddress!, batch: batch) }
+                _ = images.withUnsafeBufferPointer { model.forward($0.baseAddress!, batch: batch) }
             }
         }
     }
@@ -171,7 +171,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             return
         }
         let network = model.network
-        if network.pool.threads != settings.threads { network.pool = ThreadPool(threads: settings.threads) }
+        model.useInferenceThreads(settings.threads)
         let pixels = network.inputCount, classes = network.classes
         if input.count < images * pixels { input = [Float](repeating: 0, count: images * pixels) }
         var offset = 0
@@ -183,7 +183,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             }
             offset += request.count * pixels
         }
-        let probabilities = input.withUnsafeBufferPointer { network.predict($0.baseAddress!, batch: images) }
+        let probabilities = input.withUnsafeBufferPointer { model.predict($0.baseAddress!, batch: images) }
         let finished = Benchmark.clock()
         var row = 0
         for request in batch {

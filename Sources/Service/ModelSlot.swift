@@ -7,11 +7,34 @@ public final class LoadedModel: @unchecked Sendable {
     /// Only the inference executor runs passes on it (a network is not thread-safe).
     public let network: Network
     public let metadata: [String: String]
+    /// The int8 form of `network` when the model is served in int8 (`serve --precision`);
+    /// `/predict` then runs it instead.
+    public let quantized: QuantizedNetwork?
 
-    public init(id: String, network: Network, metadata: [String: String]) {
+    public init(id: String, network: Network, metadata: [String: String], quantized: QuantizedNetwork? = nil) {
         self.id = id
         self.network = network
         self.metadata = metadata
+        self.quantized = quantized
+    }
+
+    /// "int8" or "fp32": what `/readyz` and `/metrics` report.
+    public var precision: InferencePrecision { quantized == nil ? .fp32 : .int8 }
+
+    /// Logits of `batch` images from whichever network serves (see `Network.forward`).
+    public func forward(_ input: UnsafePointer<Float>, batch: Int) -> UnsafeBufferPointer<Float> {
+        quantized?.forward(input, batch: batch) ?? network.forward(input, batch: batch)
+    }
+
+    /// Class probabilities of `batch` images from whichever network serves.
+    public func predict(_ input: UnsafePointer<Float>, batch: Int) -> [Float] {
+        quantized?.predict(input, batch: batch) ?? network.predict(input, batch: batch)
+    }
+
+    /// Runs inference passes on `threads` threads.
+    func useInferenceThreads(_ threads: Int) {
+        if network.pool.threads != threads { network.pool = ThreadPool(threads: threads) }
+        if let quantized, quantized.threads != threads { quantized.pool = ThreadPool(threads: threads) }
     }
 }
 

@@ -20,7 +20,7 @@ struct OperationsRoutes {
             if readiness.acceptsRequests, let model = slot.current {
                 var body = "{\"status\":\"ready\",\"model\":"
                 JSONText.appendQuoted(model.id, to: &body)
-                body += "}"
+                body += ",\"precision\":\"\(model.precision)\"}"
                 let bytes: [UInt8] = Array(body.utf8)
                 return .json(200, bytes, headers: ["Cache-Control": "no-store"])
             }

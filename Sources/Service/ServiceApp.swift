@@ -46,7 +46,8 @@ public final class ServiceApp: @unchecked Sendable {
         readiness.observe { metrics.setReady($0 == .ready) }
         slot.onSwap { [logger] model in
             metrics.setActiveModel(id: model.id, architecture: model.network.architecture.name ?? "custom")
-            logger.info("active model", metadata: ["model": "\(model.id)"])
+            metrics.setInferencePrecision(model.precision, kernel: model.quantized?.instructionSet.rawValue ?? "fp32")
+            logger.info("active model", metadata: ["model": "\(model.id)", "precision": "\(model.precision)"])
         }
     }
 
@@ -75,7 +76,7 @@ public final class ServiceApp: @unchecked Sendable {
         let role: TrainingQueue.Role = configuration.mnistDirectory == nil ? .readOnly
             : lease.tryAcquire() ? .owner : .standby
         registry = ModelRegistry(directory: state, shippedModelPath: configuration.modelPath, slot: slot,
-                                 inferenceThreads: configuration.batching.threads)
+                                 inferenceThreads: configuration.batching.threads, precision: configuration.precision)
         var problems = try registry.load(setAside: role == .owner)
         let (model, restoreProblems) = try registry.restoreActiveModel(setAside: role == .owner)
         problems += restoreProblems

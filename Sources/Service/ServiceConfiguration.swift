@@ -50,6 +50,8 @@ public struct ServiceConfiguration: Sendable {
     /// Seconds between looks at the shared state directory: the most an activation through
     /// another replica takes to reach this one, and a standby to take the queue over.
     public var statePollInterval: Double = 1
+    /// fp32, int8, or auto (int8 where the model has calibration and the CPU has VNNI).
+    public var precision = InferencePrecision.fp32
 
     public init() {}
 

@@ -86,6 +86,19 @@ public final class ServiceMetrics: @unchecked Sendable {
         Counter(label: "mnist_predictions_total", dimensions: [("digit", String(digit))]).increment()
     }
 
+    /// The precision and kernel `/predict` runs in, as an info metric (value 1).
+    private var precisionInfo: Prometheus.Gauge?
+    func setInferencePrecision(_ precision: InferencePrecision, kernel: String) {
+        lock.withLock {
+            if let precisionInfo { registry.unregisterGauge(precisionInfo) }
+            let name = MetricNameDescriptor(namespace: "mnist", metricName: "inference_precision", unitName: "info",
+                                            helpText: "The arithmetic /predict runs in (value 1): fp32 or int8, and the int8 kernel")
+            let gauge = registry.makeGauge(descriptor: name, labels: [("precision", precision.rawValue), ("kernel", kernel)])
+            gauge.set(1.0)
+            precisionInfo = gauge
+        }
+    }
+
     /// The active model as an info metric (value 1), replacing the previous one.
     private var modelInfo: Prometheus.Gauge?
     private let lock = NSLock()

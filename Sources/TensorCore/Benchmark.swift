@@ -17,6 +17,8 @@ public struct BenchmarkReport: Codable, Sendable {
     public var trainImagesPerSecond: Double
     /// Forward + backward counted as 3x the forward multiply-adds.
     public var trainGFLOPS: Double
+    /// The int8 inference figures, measured right after the fp32 ones, when asked for.
+    public var int8: Int8BenchmarkFigures?
 
     enum CodingKeys: String, CodingKey {
         case architecture, threads, parameters
@@ -31,6 +33,28 @@ public struct BenchmarkReport: Codable, Sendable {
         case trainBatchSize = "train_batch_size"
         case trainImagesPerSecond = "train_images_per_second"
         case trainGFLOPS = "train_gflops"
+        case int8
+    }
+}
+
+/// Single-image latency and batched throughput of the int8 network, with its ratios to fp32
+/// from the same run.
+public struct Int8BenchmarkFigures: Codable, Sendable {
+    public var instructionSet: String
+    public var singleImageMicrosecondsMedian: Double
+    public var singleImageMicrosecondsP99: Double
+    public var batchImagesPerSecond: Double
+    /// fp32 median / int8 median, and int8 / fp32 images per second.
+    public var singleImageSpeedup: Double
+    public var batchSpeedup: Double
+
+    enum CodingKeys: String, CodingKey {
+        case instructionSet = "instruction_set"
+        case singleImageMicrosecondsMedian = "single_image_us_median"
+        case singleImageMicrosecondsP99 = "single_image_us_p99"
+        case batchImagesPerSecond = "batch_images_per_second"
+        case singleImageSpeedup = "single_image_speedup"
+        case batchSpeedup = "batch_speedup"
     }
 }
 
@@ -58,9 +82,10 @@ public enum Benchmark {
     }
 
     /// Measures single-image latency (one thread), batched inference and training throughput
-    /// (`threads` threads), each for about `seconds`.
+    /// (`threads` threads), each for about `seconds`; with `int8`, also the int8 network's
+    /// inference figures on that kernel (calibrated on the synthetic images), right after fp32's.
     public static func run(architecture: Architecture, threads: Int, batchSize: Int = 256, trainBatchSize: Int = 128,
-                           seconds: Double = 2) throws -> BenchmarkReport {
+                           seconds: Double = 2, int8: Int8InstructionSet? = nil) throws -> BenchmarkReport {
         var generator = SeededGenerator(seed: 1)
         let classes = try architecture.outputCount()
         let inputCount = architecture.input.count
@@ -79,6 +104,27 @@ public enum Benchmark {
             sample(seconds: seconds) { _ = batched.forward(input.baseAddress!, batch: batchSize) }
         }
         let batchRate = Double(batchSize) / percentile(batchTimes, 0.5)
+
+        var int8Figures: Int8BenchmarkFigures?
+        if let int8 {
+            let calibration = try images.withUnsafeBufferPointer {
+                try Int8Calibration.measure(network: single, images: $0.baseAddress!, count: batchSize, source: "synthetic")
+            }
+            let singleInt8 = try QuantizedNetwork(network: single, calibration: calibration, instructionSet: int8)
+            let singleInt8Times = images.withUnsafeBufferPointer { input in
+                sample(seconds: seconds) { _ = singleInt8.forward(input.baseAddress!, batch: 1) }
+            }
+            let batchedInt8 = try QuantizedNetwork(network: single, calibration: calibration, instructionSet: int8, threads: threads)
+            let batchInt8Times = images.withUnsafeBufferPointer { input in
+                sample(seconds: seconds) { _ = batchedInt8.forward(input.baseAddress!, batch: batchSize) }
+            }
+            let int8Median = percentile(singleInt8Times, 0.5)
+            let int8Rate = Double(batchSize) / percentile(batchInt8Times, 0.5)
+            int8Figures = Int8BenchmarkFigures(
+                instructionSet: int8.rawValue, singleImageMicrosecondsMedian: int8Median * 1e6,
+                singleImageMicrosecondsP99: percentile(singleInt8Times, 0.99) * 1e6, batchImagesPerSecond: int8Rate,
+                singleImageSpeedup: median / int8Median, batchSpeedup: int8Rate / batchRate)
+        }
 
         let trained = try Network(architecture: architecture, seed: 1, threads: threads)
         let optimizer = Optimizer(settings: OptimizerSettings(kind: .adam), network: trained)
@@ -103,6 +149,7 @@ public enum Benchmark {
             singleImageMicrosecondsMedian: median * 1e6, singleImageMicrosecondsP99: percentile(singleTimes, 0.99) * 1e6,
             singleImageGFLOPS: 2 * macs / median * 1e-9,
             batchSize: batchSize, batchImagesPerSecond: batchRate, batchGFLOPS: 2 * macs * batchRate * 1e-9,
-            trainBatchSize: trainBatchSize, trainImagesPerSecond: trainRate, trainGFLOPS: 6 * macs * trainRate * 1e-9)
+            trainBatchSize: trainBatchSize, trainImagesPerSecond: trainRate, trainGFLOPS: 6 * macs * trainRate * 1e-9,
+            int8: int8Figures)
     }
 }

@@ -243,6 +243,12 @@ public final class Network {
         }
     }
 
+    /// After an inference `forward`, the batch's output of layer `index` as inference computed
+    /// it (a folded norm and fused ReLU included): what int8 calibration measures.
+    func inferenceActivation(afterLayer index: Int) -> UnsafePointer<Float> {
+        UnsafePointer(activations[outputBufferIndex[index]].pointer)
+    }
+
     /// Class probabilities for `batch` images, [batch][classes].
     public func predict(_ input: UnsafePointer<Float>, batch: Int) -> [Float] {
         let logits = forward(input, batch: batch)

@@ -39,8 +39,18 @@ public struct Evaluation: Codable, Hashable, Sendable {
 
     /// Runs `network` over every image of `dataset` (MNIST bytes scaled to 0...1).
     public static func run(_ network: Network, on dataset: MNISTDataset, batchSize: Int = 500) -> Evaluation {
-        let classes = network.classes, pixels = dataset.pixelsPerImage
+        run(classes: network.classes, on: dataset, batchSize: batchSize) { network.forward($0, batch: $1) }.evaluation
+    }
+
+    /// Runs `forward` (images in, logits out, as `Network.forward`) over every image of
+    /// `dataset`; returns the figures and each image's predicted class.
+    static func run(classes: Int, on dataset: MNISTDataset, batchSize: Int = 500,
+                    forward: (UnsafePointer<Float>, Int) -> UnsafeBufferPointer<Float>)
+        -> (evaluation: Evaluation, predictions: [Int]) {
+        let pixels = dataset.pixelsPerImage
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        var predictions = [Int]()
+        predictions.reserveCapacity(dataset.count)
         var correct = 0
         var lossSum: Double = 0
         var input = [Float](repeating: 0, count: batchSize * pixels)
@@ -48,7 +58,7 @@ public struct Evaluation: Codable, Hashable, Sendable {
         while start < dataset.count {
             let batch = min(batchSize, dataset.count - start)
             input.withUnsafeMutableBufferPointer { dataset.writeImages(at: start..<(start + batch), into: $0.baseAddress!) }
-            let logits = input.withUnsafeBufferPointer { network.forward($0.baseAddress!, batch: batch) }
+            let logits = input.withUnsafeBufferPointer { forward($0.baseAddress!, batch) }
             dataset.labels.withUnsafeBufferPointer { labels in
                 let result = softmaxCrossEntropy(logits: logits.baseAddress!, labels: labels.baseAddress! + start,
                                                  batch: batch, classes: classes, logitsGradient: nil)
@@ -59,11 +69,13 @@ public struct Evaluation: Codable, Hashable, Sendable {
                     var best = 0
                     for j in 1..<classes where row[j] > row[best] { best = j }
                     confusion[Int(labels[start + b])][best] += 1
+                    predictions.append(best)
                 }
             }
             start += batch
         }
-        return Evaluation(count: dataset.count, correct: correct,
-                          loss: dataset.count == 0 ? 0 : Float(lossSum / Double(dataset.count)), confusion: confusion)
+        let evaluation = Evaluation(count: dataset.count, correct: correct,
+                                    loss: dataset.count == 0 ? 0 : Float(lossSum / Double(dataset.count)), confusion: confusion)
+        return (evaluation, predictions)
     }
 }

@@ -28,6 +28,7 @@ public enum TrainedModel {
             metadata["test_confusion"] = String(decoding: try encoder.encode(test.confusion), as: UTF8.self)
         }
         if let validation = result.validation { metadata[validationAccuracyKey] = String(validation.accuracy) }
+        if let calibration = result.int8Calibration { metadata[Int8Calibration.metadataKey] = try calibration.metadataValue() }
         return metadata
     }
 

@@ -68,6 +68,9 @@ public struct TrainingResult {
     public var stopReason: StopReason
     public var validation: Evaluation?
     public var test: Evaluation?
+    /// int8 calibration measured on the training split after the last epoch (nil when the
+    /// architecture has no int8 form), so every trained model can be served in int8.
+    public var int8Calibration: Int8Calibration?
 }
 
 /// The one training loop, shared by `mnist-cnn train` and the service's jobs.
@@ -205,7 +208,18 @@ public final class Trainer {
         }
         return TrainingResult(network: network, history: history, stopReason: stopReason,
                               validation: validation.map { Evaluation.run(network, on: $0) },
-                              test: test.map { Evaluation.run(network, on: $0) })
+                              test: test.map { Evaluation.run(network, on: $0) },
+                              int8Calibration: try int8Calibration())
+    }
+
+    /// The int8 calibration of the trained network on the training split's first images, or
+    /// nil when some layer has no int8 form.
+    private func int8Calibration() throws -> Int8Calibration? {
+        do {
+            return try Int8Quantization.calibrate(network, trainingSet: train)
+        } catch is QuantizationError {
+            return nil
+        }
     }
 
     /// Fills one batch: images in the epoch's order, augmented (each from its own seeded

@@ -23,11 +23,18 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Option(help: "fp32, or int8 to measure the int8 network's inference too (right after fp32's, with the speedups).")
+    var precision: BenchPrecision = .fp32
+
+    @Option(help: "int8 kernel: avx512_vnni, avx2, reference (default: the best this CPU has).")
+    var int8Kernel: Int8InstructionSet = .best
+
     func run() throws {
         try reportingErrors {
             guard threads >= 1 else { throw CommandFailure("--threads must be at least 1") }
             let architecture = try ArchitectureOption.resolve(arch)
-            let report = try Benchmark.run(architecture: architecture, threads: threads, seconds: seconds)
+            let report = try Benchmark.run(architecture: architecture, threads: threads, seconds: seconds,
+                                           int8: precision == .int8 ? int8Kernel : nil)
             if json {
                 print(try jsonLine(report))
                 return
@@ -44,8 +51,22 @@ struct BenchCommand: ParsableCommand {
                 training, batch \(report.trainBatchSize)    \(String(format: "%.0f", report.trainImagesPerSecond)) images/s \
                 (\(String(format: "%.0f", report.trainGFLOPS)) GFLOP/s)
                 """)
+            if let int8 = report.int8 {
+                print("""
+                    int8 kernel            \(int8.instructionSet)
+                    int8 single image      \(String(format: "%.1f", int8.singleImageMicrosecondsMedian)) µs median, \
+                    \(String(format: "%.1f", int8.singleImageMicrosecondsP99)) µs p99 (\(String(format: "%.2f", int8.singleImageSpeedup))x fp32)
+                    int8 batch \(report.batchSize)         \(String(format: "%.0f", int8.batchImagesPerSecond)) images/s \
+                    (\(String(format: "%.2f", int8.batchSpeedup))x fp32)
+                    """)
+            }
         }
     }
+}
+
+/// What `bench --precision` measures besides the fp32 figures.
+enum BenchPrecision: String, ExpressibleByArgument, CaseIterable {
+    case fp32, int8
 }
 
 /// `--arch` takes a known name or a path to a JSON architecture.

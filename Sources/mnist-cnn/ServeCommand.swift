@@ -29,6 +29,8 @@ struct ServeCommand: ParsableCommand {
     var maxQueueDelayUs: Int?
     @Option(help: "Threads for inference passes [MNIST_CNN_INFERENCE_THREADS] (default: all cores).") var inferenceThreads: Int?
     @Option(help: "Threads for training jobs [MNIST_CNN_TRAINING_THREADS] (default: cores - 1).") var trainingThreads: Int?
+    @Option(help: "fp32, int8 (needs a model calibrated by mnist-cnn quantize) or auto (int8 where the model has calibration and the CPU has AVX-512 VNNI) [MNIST_CNN_PRECISION] (default fp32).")
+    var precision: InferencePrecision?
     @Option(help: "Most images in one /predict request [MNIST_CNN_MAX_IMAGES_PER_REQUEST] (default 256).")
     var maxImagesPerRequest: Int?
     @Option(help: "Largest request body in bytes [MNIST_CNN_MAX_BODY_BYTES] (default 16777216).") var maxBodyBytes: Int?
@@ -70,6 +72,7 @@ struct ServeCommand: ParsableCommand {
                 maxQueueDelayUs, "MNIST_CNN_MAX_QUEUE_DELAY_US", settings.batching.maxQueueDelayMicroseconds)
             settings.batching.threads = try Setting.resolve(inferenceThreads, "MNIST_CNN_INFERENCE_THREADS", settings.batching.threads)
             settings.trainingThreads = try Setting.resolve(trainingThreads, "MNIST_CNN_TRAINING_THREADS", settings.trainingThreads)
+            settings.precision = try Setting.resolve(precision, "MNIST_CNN_PRECISION", settings.precision)
             settings.maxImagesPerRequest = try Setting.resolve(
                 maxImagesPerRequest, "MNIST_CNN_MAX_IMAGES_PER_REQUEST", settings.maxImagesPerRequest)
             settings.http.limits.maxBodyBytes = try Setting.resolve(maxBodyBytes, "MNIST_CNN_MAX_BODY_BYTES", 16 << 20)
@@ -133,3 +136,5 @@ enum Setting {
         return value
     }
 }
+
+extension InferencePrecision: ExpressibleByArgument {}

@@ -51,6 +51,15 @@ struct TrainerTests {
         // 1,792 images, three epochs of a 10k-parameter net: far above chance.
         #expect(try #require(result.test).accuracy > 0.8)
         #expect(try #require(result.validation).accuracy > 0.8)
+        // Calibrated for int8 on the training split, and the int8 network reads digits as well.
+        let calibration = try #require(result.int8Calibration)
+        #expect(calibration.source == "train[0..<1024]")
+        let metadata = try TrainedModel.metadata(configuration: Self.configuration(epochs: 3), result: result, trainingSeconds: 1)
+        #expect(try Int8Calibration.from(metadata: metadata) == calibration)
+        let quantized = try QuantizedNetwork(network: result.network, calibration: calibration)
+        let comparison = Int8Quantization.compare(result.network, quantized, on: test)
+        #expect(comparison.int8.accuracy > 0.8)
+        #expect(comparison.agreement > 0.95, "agreement \(comparison.agreement)")
     }
 
     @Test func aFixedSeedGivesTheSameLossesTwice() throws {

@@ -29,6 +29,8 @@ public final class ModelRegistry: @unchecked Sendable {
     public let slot: ModelSlot
     /// Threads of a loaded network's inference passes (the batcher's setting).
     public let inferenceThreads: Int
+    /// fp32, int8 or auto (see `InferencePrecision`) for every model this registry loads to serve.
+    public let precision: InferencePrecision
     private let clock: @Sendable () -> Date
     /// Guards `records` and `activeID`; never held while loading a model.
     private let lock = NSLock()
@@ -43,7 +45,8 @@ public final class ModelRegistry: @unchecked Sendable {
     var afterPolicyDecision: (() -> Void)?
 
     public init(directory: StateDirectory, shippedModelPath: String, slot: ModelSlot, inferenceThreads: Int = 1,
-                clock: @escaping @Sendable () -> Date = { Date() }) {
+                precision: InferencePrecision = .fp32, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.precision = precision
         self.directory = directory
         self.shippedModelPath = shippedModelPath
         self.slot = slot
@@ -373,7 +376,17 @@ public final class ModelRegistry: @unchecked Sendable {
         do {
             let (network, metadata) = try Self.loadNetwork(path: path, threads: inferenceThreads,
                                                            fileSystem: directory.fileSystem)
-            return LoadedModel(id: id, network: network, metadata: metadata)
+            let calibration = try Int8Calibration.from(metadata: metadata)
+            guard let kernel = try precision.int8Kernel(calibration: calibration), let calibration else {
+                return LoadedModel(id: id, network: network, metadata: metadata)
+            }
+            let quantized = try QuantizedNetwork(network: network, calibration: calibration, instructionSet: kernel,
+                                                 threads: inferenceThreads)
+            let blank = [Float](repeating: 0, count: network.inputCount)
+            guard blank.withUnsafeBufferPointer({ quantized.predict($0.baseAddress!, batch: 1) }).allSatisfy(\.isFinite) else {
+                throw ModelRegistryError.unusable(path: path, reason: "its int8 outputs are not finite")
+            }
+            return LoadedModel(id: id, network: network, metadata: metadata, quantized: quantized)
         } catch {
             throw ModelRegistryError.loadFailed(id: id, reason: "\(error)")
         }
