@@ -16,6 +16,8 @@ public final class ServiceApp: @unchecked Sendable {
     public let batcher: InferenceBatcher
     public private(set) var registry: ModelRegistry!
     public private(set) var queue: TrainingQueue!
+    /// Registered models served by version (KServe v2, TF Serving), beside the active one.
+    private var versions: ModelVersions?
     private let router = Router()
     private var server: HTTPServer!
 
@@ -70,6 +72,12 @@ public final class ServiceApp: @unchecked Sendable {
                     : nil)
             .register(on: router)
         WebRoutes().register(on: router)
+        let versions = ModelVersions(active: batcher, registry: registry, onBatch: batcher.onBatch)
+        self.versions = versions
+        KServeRoutes(versions: versions, configuration: configuration, readiness: readiness, metrics: metrics)
+            .register(on: router)
+        TFServingRoutes(versions: versions, configuration: configuration, readiness: readiness, metrics: metrics)
+            .register(on: router)
 
         var http = configuration.http
         http.host = configuration.host
@@ -122,6 +130,7 @@ public final class ServiceApp: @unchecked Sendable {
     public func waitUntilStopped() {
         server.waitUntilStopped()
         batcher.stop()
+        versions?.stop()
         queue?.shutdown()
     }
 }
