@@ -134,7 +134,8 @@ struct KServeInferRequest {
         var outputs: [RequestedOutput] = KServeModel.outputs.map { RequestedOutput(name: $0, binary: binaryByDefault) }
         if let requested = fields["outputs"] {
             guard let list = requested as? [Any] else { throw bad("outputs must be an array") }
-            outputs = try list.enumerated().map { index, value in
+            // An empty list names no output in particular: all of them, as when absent.
+            if !list.isEmpty { outputs = try list.enumerated().map { index, value in
                 guard let output = value as? [String: Any], let name = output["name"] as? String else {
                     throw bad("outputs[\(index)] must be an object with a name")
                 }
@@ -144,7 +145,7 @@ struct KServeInferRequest {
                 let parameters = try objectField(output["parameters"], "outputs[\(index)].parameters") ?? [:]
                 let binary = try bool(parameters["binary_data"], "outputs[\(index)].parameters.binary_data") ?? binaryByDefault
                 return RequestedOutput(name: name, binary: binary)
-            }
+            } }
         }
         return KServeInferRequest(id: id, pixels: pixels, count: count, outputs: outputs)
     }

@@ -65,31 +65,42 @@ struct TFServingRoutes {
     }
 
     /// The model and version a path names, with `:verb` split off its last segment (TF
-    /// Serving's `/v1/models/mnist-cnn:predict`): 404 for another model or an unknown version,
-    /// 400 for a verb other than the one the route serves.
+    /// Serving's `/v1/models/mnist-cnn:predict`): 405 for a verb with GET or none with POST,
+    /// 404 for another model or an unknown version, 400 for a verb other than `:predict`.
     private func target(_ request: HTTPRequest, verb expected: String?) throws -> (name: String, version: String?) {
         var name = request.pathParameters["name"] ?? ""
         var version = request.pathParameters["version"]
+        var last = version ?? name
         var verb: String?
-        if expected != nil {
-            var last = version ?? name
-            if let colon = last.lastIndex(of: ":") {
-                verb = String(last[last.index(after: colon)...])
-                last = String(last[..<colon])
-            }
-            if version != nil { version = last } else { name = last }
+        if let colon = last.lastIndex(of: ":") {
+            verb = String(last[last.index(after: colon)...])
+            last = String(last[..<colon])
         }
+        guard let expected else {
+            if let verb {
+                // `GET /v1/models/mnist-cnn:predict`: the resource exists, the method does not.
+                throw HTTPError(status: 405, detail: "GET is not allowed on :\(verb); use POST", headers: ["Allow": "OPTIONS, POST"])
+            }
+            try check(name: name, version: version)
+            return (name, version)
+        }
+        guard let verb else {
+            throw HTTPError(status: 405, detail: "POST needs a verb: /v1/models/\(name)[/versions/{version}]:\(expected)",
+                            headers: ["Allow": "GET, HEAD, OPTIONS"])
+        }
+        if version != nil { version = last } else { name = last }
+        try check(name: name, version: version)
+        guard verb == expected else { throw HTTPError(status: 400, detail: "the model serves :\(expected), not :\(verb)") }
+        return (name, version)
+    }
+
+    private func check(name: String, version: String?) throws {
         guard name == KServeModel.name else {
             throw HTTPError(status: 404, detail: "Servable not found for request: \(name): this server serves \(KServeModel.name)")
         }
         if let version, !versions.exists(version) {
             throw HTTPError(status: 404, detail: "Servable not found for request: version \(version) of \(KServeModel.name)")
         }
-        if let expected, verb != expected {
-            throw HTTPError(status: 400, detail: verb.map { "the model serves :\(expected), not :\($0)" }
-                                ?? "POST needs a verb: /v1/models/\(name)[/versions/{version}]:\(expected)")
-        }
-        return (name, version)
     }
 
     private func handlePredict(_ request: HTTPRequest, version: String?, _ responder: HTTPResponder) {
