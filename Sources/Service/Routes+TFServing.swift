@@ -62,6 +62,15 @@ struct TFServingRoutes {
         }
         router.add(method: "POST", path: "/v1/models/{name}", requiresBody: true, predict)
         router.add(method: "POST", path: "/v1/models/{name}/versions/{version}", requiresBody: true, predict)
+
+        // The status and `:predict` paths share a router template, so the router's automatic
+        // `Allow` would list GET and POST for both; each answers its own methods instead.
+        let options: Router.Handler = { request in
+            let last = request.pathParameters["version"] ?? request.pathParameters["name"] ?? ""
+            return HTTPResponse(status: 204, headers: ["Allow": last.contains(":") ? "OPTIONS, POST" : "GET, HEAD, OPTIONS"])
+        }
+        router.add(method: "OPTIONS", path: "/v1/models/{name}", options)
+        router.add(method: "OPTIONS", path: "/v1/models/{name}/versions/{version}", options)
     }
 
     /// The model and version a path names, with `:verb` split off its last segment (TF

@@ -27,3 +27,14 @@ struct JobCursorTests {
         }
     }
 }
+
+/// Edge values of `POST /train` the spec calls valid are accepted (Schemathesis' boundary cases).
+@Suite("Training request edges")
+struct TrainingRequestEdgeTests {
+    /// `label_smoothing` is `[0, 1)`: the largest double below 1 is in range, 1 is not.
+    @Test func labelSmoothingJustBelowOne() throws {
+        let accepted = try TrainingRequest.parse(body: Array(#"{"label_smoothing": 0.9999999999999999}"#.utf8), threads: 1)
+        #expect(accepted.configuration.labelSmoothing < 1 && accepted.configuration.labelSmoothing > 0.9999)
+        #expect(throws: (any Error).self) { try TrainingRequest.parse(body: Array(#"{"label_smoothing": 1}"#.utf8), threads: 1) }
+    }
+}

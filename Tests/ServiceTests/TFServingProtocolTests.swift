@@ -104,3 +104,18 @@ struct TFServingProtocolTests {
         }
     }
 }
+
+extension TFServingProtocolTests {
+    /// `OPTIONS` names each path's own methods though status and `:predict` share a template.
+    @Test func optionsListTheMethodsOfEachPath() throws {
+        let server = try ServiceHarness()
+        defer { server.stop() }
+        let cases = ["/v1/models/mnist-cnn": "GET, HEAD, OPTIONS", "/v1/models/mnist-cnn:predict": "OPTIONS, POST",
+                     "/v1/models/mnist-cnn/versions/shipped": "GET, HEAD, OPTIONS",
+                     "/v1/models/mnist-cnn/versions/shipped:predict": "OPTIONS, POST"]
+        for (path, allow) in cases {
+            let response = try server.connect().request(method: "OPTIONS", path: path)
+            #expect(response.status == 204 && response.header("Allow") == allow, "\(path): \(response.header("Allow") ?? "-")")
+        }
+    }
+}
