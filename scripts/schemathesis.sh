@@ -72,12 +72,16 @@ curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "schemathesis.sh:
 # unsupported_method, use_after_free, ensure_resource_availability, ...) and every phase,
 # stateful included (it follows links, e.g. from POST /train to the job it made). All checks
 # are Schemathesis 4's default; `--checks all` is not passed because on the command line it
-# would override the per-operation exceptions of the config file, which turns two checks off for the operations where the spec cannot say what they test:
+# would override the per-operation exceptions of the config file, which turns two checks off
+# for the operations where the spec cannot say what they test:
 #  - positive_data_acceptance on the tensor inference operations (KServe v2 infer, TF Serving
 #    predict): a tensor's data must hold exactly as many values as its shape says, and the
 #    binary extension's header must give the JSON's length; JSON Schema cannot relate two
 #    fields, so schema-valid requests are rightly refused 400. Every other check stays on
 #    for them, negative_data_rejection included.
+#  - positive_data_acceptance on POST /predict: the spec cannot say "a valid PNG" in JSON
+#    Schema, so schema-valid bodies (random bytes as image/png, random base64) are rightly
+#    answered 400/415/422.
 #  - positive_data_acceptance on POST /train: an architecture's layers must fit together (a
 #    kernel no larger than its input, a known name), which JSON Schema cannot say either.
 #  - use_after_free on GET /train/{id}: DELETE /train/{id} cancels a job (the contract), and
@@ -98,6 +102,10 @@ checks.positive_data_acceptance.enabled = false
 
 [[operations]]
 include-operation-id = "predictTFServingVersion"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id = "predict"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]
