@@ -74,6 +74,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile"]),
         .target(name: "Imaging", dependencies: ["Zlib"]),
         .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
+        .target(name: "MNISTDownload"),
         .target(name: "Service", dependencies: [
             "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1",
             .product(name: "Logging", package: "swift-log"),
@@ -88,7 +90,7 @@ let package = Package(
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [
-            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service",
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -100,6 +102,7 @@ let package = Package(
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"]),
+        .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "TestSupport",

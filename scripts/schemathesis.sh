@@ -69,33 +69,78 @@ done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "schemathesis.sh: not ready after 60 s" >&2; cat "$log" >&2; exit 1; }
 token=$("$binary" token --state-dir "$state")
 
-# Checks (set in a config file, because only there can one check be turned off for one
-# operation): all of Schemathesis' checks, including not_a_server_error,
-# status_code_conformance, content_type_conformance, response_headers_conformance,
-# response_schema_conformance, negative_data_rejection and unsupported_method, except
-#  - positive_data_acceptance: the spec cannot say "a valid PNG" in JSON Schema, so schema-valid
-#    bodies (random bytes as image/png, random base64) are rightly answered 400/415/422;
-#  - missing_required_header: no operation has a required request header (Authorization on
-#    admin operations is the security scheme, which ignored_auth checks);
-#  - use_after_free: the one DELETE (/train/{id}) cancels a job, it does not remove it: the
-#    contract keeps the cancelled job visible at GET /train/{id}.
-# and, for POST /train only, negative_data_rejection: a body of only whitespace is not JSON but
-# is documented as meaning `{}` (all defaults), which that check cannot know.
+# Every check Schemathesis has (--checks all: not_a_server_error, status_code_conformance,
+# content_type_conformance, response_headers_conformance, response_schema_conformance,
+# negative_data_rejection, positive_data_acceptance, missing_required_header,
+# unsupported_method, use_after_free, ensure_resource_availability, ...) and every phase,
+# stateful included (it follows links, e.g. from POST /train to the job it made). All checks
+# are Schemathesis 4's default; `--checks all` is not passed because on the command line it
+# would override the per-operation exceptions of the config file, which turns two checks off
+# for the operations where the spec cannot say what they test:
+#  - positive_data_acceptance on the tensor inference operations (KServe v2 infer, TF Serving
+#    predict): a tensor's data must hold exactly as many values as its shape says, and the
+#    binary extension's header must give the JSON's length; JSON Schema cannot relate two
+#    fields, so schema-valid requests are rightly refused 400. Every other check stays on
+#    for them, negative_data_rejection included.
+#  - positive_data_acceptance on POST /predict: the spec cannot say "a valid PNG" in JSON
+#    Schema, so schema-valid bodies (random bytes as image/png, random base64) are rightly
+#    answered 400/415/422.
+#  - positive_data_acceptance on POST /train: an architecture's layers must fit together (a
+#    kernel no larger than its input, a known name), which JSON Schema cannot say either.
+#  - use_after_free on GET /train/{id}: DELETE /train/{id} cancels a job (the contract), and
+#    the cancelled job stays readable with its status and history; Schemathesis reads every
+#    DELETE as removal.
 cat >"$scratch/run/schemathesis.toml" <<'TOML'
-[checks]
-positive_data_acceptance.enabled = false
-missing_required_header.enabled = false
-use_after_free.enabled = false
+[[operations]]
+include-operation-id = "inferKServe"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id = "inferKServeVersion"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id = "predictTFServing"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id = "predictTFServingVersion"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id = "predict"
+checks.positive_data_acceptance.enabled = false
 
 [[operations]]
 include-operation-id = "submitTrainingJob"
-checks.negative_data_rejection.enabled = false
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id = "getTrainingJob"
+checks.use_after_free.enabled = false
 TOML
 # Schemathesis has no serializer for image/x-portable-graymap: this hook sends the generated
-# value as the body bytes (strings as UTF-8, anything else as JSON).
+# value as the body bytes (strings as UTF-8, anything else as JSON). The other hook keeps the
+# binary examples (x-value-base64) out of Schemathesis' examples phase.
 cat >"$scratch/run/pgm_serializer.py" <<'PYTHON'
 import json
+
 import schemathesis
+
+
+@schemathesis.hook
+def before_load_schema(ctx, raw_schema):
+    # Binary request examples keep their bytes in x-value-base64 (OpenAPI cannot hold bytes
+    # inline) for the conformance test, which also knows the status each must get; without a
+    # `value` Schemathesis would send the example object itself, so they are left to that test.
+    for item in raw_schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                examples = content.get("examples", {})
+                for name in [name for name, example in examples.items() if "value" not in example]:
+                    del examples[name]
 
 
 @schemathesis.serializer("image/x-portable-graymap")
@@ -118,6 +163,7 @@ status=0
     --max-examples "$max_examples" \
     --max-time "$max_time" \
     --seed "$seed" \
+    --phases examples,coverage,fuzzing,stateful \
     --workers 1 \
     --request-timeout 30 \
     --suppress-health-check all \

@@ -15,7 +15,18 @@ struct JSONShape: Equatable, Sendable {
     var maxValues: Int
 
     /// `nil` when `body` is within the limits; otherwise the problem to answer.
-    func problem(_ body: [UInt8]) -> HTTPError? {
+    func problem<Bytes: Sequence<UInt8>>(_ body: Bytes) -> HTTPError? {
+        do {
+            _ = try values(in: body)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// The values `body` holds (what its parser will materialize).
+    /// - Throws: the problem to answer when `body` is outside the limits.
+    func values<Bytes: Sequence<UInt8>>(in body: Bytes) throws(HTTPError) -> Int {
         var depth = 0, values = 0
         var inString = false, escaped = false
         for byte in body {
@@ -36,7 +47,7 @@ struct JSONShape: Equatable, Sendable {
                 depth += 1
                 values += 1
                 if depth > maxDepth {
-                    return HTTPError(status: 400, title: "JSON nested too deeply",
+                    throw HTTPError(status: 400, title: "JSON nested too deeply",
                                      detail: "the JSON body nests arrays and objects more than \(maxDepth) levels deep")
                 }
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
@@ -47,10 +58,10 @@ struct JSONShape: Equatable, Sendable {
                 continue
             }
             if values > maxValues {
-                return HTTPError(status: 413, title: "JSON too large",
+                throw HTTPError(status: 413, title: "JSON too large",
                                  detail: "the JSON body holds more than \(maxValues) values (array elements and object members)")
             }
         }
-        return nil
+        return values
     }
 }

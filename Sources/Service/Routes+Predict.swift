@@ -22,8 +22,9 @@ struct PredictRoutes {
     /// loop, so one large image (however small its file) cannot stall the other connections
     /// of its loop. 65,536 pixels decode and normalize in well under a millisecond.
     static let inlineDecodePixels = 256 * 256
-    /// Shared by every service in the process (tests start several), as a dispatch queue would be.
-    private static let decodeWorkers = DecodeWorkers(threads: ThreadPool.availableCores, maxPending: 1024)
+    /// Shared by every service in the process (tests start several) and by the tensor
+    /// protocols' routes, as a dispatch queue would be.
+    static let decodeWorkers = DecodeWorkers(threads: ThreadPool.availableCores, maxPending: 1024)
 
     /// What `PredictRequest.parse` checks, from the configuration.
     var limits: PredictRequest.Limits {
@@ -60,12 +61,18 @@ struct PredictRoutes {
 
     /// Runs `work` on the decode workers, or answers 503 when their backlog is full.
     private func offload(_ responder: HTTPResponder, _ work: @escaping @Sendable () -> Void) {
-        guard Self.decodeWorkers.submit(work) else {
-            responder.send(.problem(status: 503, title: "Server busy",
-                                    detail: "\(Self.decodeWorkers.maxPending) large requests are already waiting to be decoded; retry shortly",
-                                    headers: ["Retry-After": "1"]))
-            return
+        guard let refusal = Self.offload(work) else { return }
+        responder.send(refusal.response)
+    }
+
+    /// Runs `work` on the decode workers; the refusal to answer when their backlog is full.
+    static func offload(_ work: @escaping @Sendable () -> Void) -> HTTPError? {
+        guard decodeWorkers.submit(work) else {
+            return HTTPError(status: 503, title: "Server busy",
+                             detail: "\(decodeWorkers.maxPending) large requests are already waiting to be decoded; retry shortly",
+                             headers: ["Retry-After": "1"])
         }
+        return nil
     }
 
     /// A parsed request and the budget its parsing holds (its materialized payloads). A class,
@@ -93,7 +100,7 @@ struct PredictRoutes {
     /// The request's encoded images and headers, or nil once an error has been answered.
     private func parse(_ request: HTTPRequest, _ responder: HTTPResponder) -> Parsed? {
         do {
-            let reservation = try reserve(PredictRequest.materializingBytes(request), for: "parsing the body")
+            let reservation = try budget.reserveForRequest(PredictRequest.materializingBytes(request), for: "parsing the body")
             return Parsed(request: try PredictRequest.parse(request, limits: limits), reservation: reservation)
         } catch let error as HTTPError {
             responder.send(error.response)
@@ -101,20 +108,6 @@ struct PredictRoutes {
             responder.send(.problem(status: 400, detail: "\(error)"))
         }
         return nil
-    }
-
-    /// Reserves `bytes`, or throws the refusal: 503 with `Retry-After` when other requests
-    /// hold the budget now, 413 when the budget could never hold it.
-    private func reserve(_ bytes: Int, for purpose: String) throws -> MemoryReservation {
-        if let reservation = budget.reserve(bytes) { return reservation }
-        guard budget.canEverFit(bytes) else {
-            throw HTTPError(status: 413, title: "Request too large for memory",
-                            detail: "\(purpose) needs \(bytes) bytes, more than the server's memory budget of \(budget.capacity) bytes "
-                                + "allows one request")
-        }
-        throw HTTPError(status: 503, title: "Server busy",
-                        detail: "\(purpose) needs \(bytes) bytes and the memory budget is taken by other requests; retry shortly",
-                        headers: ["Retry-After": "1"])
     }
 
     /// Decodes and normalizes the images one at a time, under one reservation: the batch's
@@ -130,7 +123,7 @@ struct PredictRoutes {
         var inputs: [[UInt8]] = []
         let reservation: MemoryReservation
         do {
-            reservation = try reserve(inputBytes + largestDecode, for: "decoding \(count) image\(count == 1 ? "" : "s")")
+            reservation = try budget.reserveForRequest(inputBytes + largestDecode, for: "decoding \(count) image\(count == 1 ? "" : "s")")
             let normalizer = MNISTNormalizer(mode: answerRequest.normalize)
             pixels.reserveCapacity(count * MNISTNormalizer.side * MNISTNormalizer.side)
             for index in 0..<count {

@@ -22,6 +22,8 @@ public final class ServiceApp: @unchecked Sendable {
     public private(set) var queue: TrainingQueue!
     /// The admin token in use and where it came from (configured or the state directory's file).
     public private(set) var adminToken: (token: String, source: AdminToken.Source)!
+    /// Registered models served by version (KServe v2, TF Serving), beside the active one.
+    private var versions: ModelVersions?
     private let router = Router()
     /// Made with the app, so signal handlers can be installed before `start()`; routes are
     /// added to `router` in `start()`, before the server starts.
@@ -113,6 +115,15 @@ public final class ServiceApp: @unchecked Sendable {
                   maxJobMemoryBytes: configuration.maxJobMemoryBytes)
             .register(on: router)
         WebRoutes().register(on: router)
+        let versions = ModelVersions(active: batcher, registry: registry, onBatch: batcher.onBatch)
+        self.versions = versions
+        let tensorLimits = TensorRequestLimits(configuration: configuration, budget: memoryBudget)
+        KServeRoutes(versions: versions, configuration: configuration, readiness: readiness, metrics: metrics,
+                     limits: tensorLimits)
+            .register(on: router)
+        TFServingRoutes(versions: versions, configuration: configuration, readiness: readiness, metrics: metrics,
+                        limits: tensorLimits)
+            .register(on: router)
 
         logger.notice("memory budget", metadata: ["bytes": "\(memoryBudget.capacity)", "why": "\(memoryBudgetChoice.reason)"])
         server.onRequestCompleted = { [metrics] record in metrics.record(record) }
@@ -216,6 +227,7 @@ public final class ServiceApp: @unchecked Sendable {
         server.waitUntilStopped()
         watcher?.stop()
         batcher.stop()
+        versions?.stop()
         queue?.shutdown()
         lease?.release()
     }

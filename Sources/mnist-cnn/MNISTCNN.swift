@@ -8,6 +8,6 @@ struct MNISTCNN: ParsableCommand {
         abstract: "A convolutional network that reads handwritten digits: train it, evaluate it, serve it over HTTP.",
         subcommands: [
             ServeCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
-            BenchCommand.self, HealthcheckCommand.self, TokenCommand.self, QuantizeCommand.self,
+            BenchCommand.self, HealthcheckCommand.self, TokenCommand.self, QuantizeCommand.self, DataCommand.self,
         ])
 }

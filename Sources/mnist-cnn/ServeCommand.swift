@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HTTP1
 import Logging
+import MNISTData
 import Service
 
 struct ServeCommand: ParsableCommand {
@@ -18,7 +19,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port [MNIST_CNN_PORT] (default 8080).") var port: Int?
     @Option(help: "Model file to serve [MNIST_CNN_MODEL] (default models/mnist-cnn.safetensors).") var model: String?
     @Option(help: "Where jobs and trained models live [MNIST_CNN_STATE_DIR] (default ./var).") var stateDir: String?
-    @Option(help: "MNIST directory for /train jobs; unset disables training [MNIST_DIR].") var mnistDir: String?
+    @Option(help: "MNIST directory for /train jobs [MNIST_DIR]; default: the directory `mnist-cnn data download` fills, if it holds the files; else training is disabled.") var mnistDir: String?
     @Option(help: "Bearer token for admin operations; unset: the one in <state-dir>/admin-token, generated at first start [MNIST_CNN_ADMIN_TOKEN].")
     var adminToken: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical [MNIST_CNN_LOG_LEVEL] (default info).")
@@ -65,7 +66,7 @@ struct ServeCommand: ParsableCommand {
             settings.port = try Setting.resolve(port, "MNIST_CNN_PORT", settings.port)
             settings.modelPath = try Setting.resolve(model, "MNIST_CNN_MODEL", settings.modelPath)
             settings.stateDirectory = try Setting.resolve(stateDir, "MNIST_CNN_STATE_DIR", settings.stateDirectory)
-            settings.mnistDirectory = mnistDir ?? Environment.value("MNIST_DIR")
+            settings.mnistDirectory = mnistDir ?? MNISTDirectory.resolve()
             settings.adminToken = adminToken ?? Environment.value("MNIST_CNN_ADMIN_TOKEN")
             settings.batching.maxBatchSize = try Setting.resolve(maxBatchSize, "MNIST_CNN_MAX_BATCH_SIZE", settings.batching.maxBatchSize)
             settings.batching.maxQueueDelayMicroseconds = try Setting.resolve(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MNISTData
 
 /// Flags fall back to environment variables (the contract's names), then to defaults.
 enum Environment {
@@ -8,7 +9,9 @@ enum Environment {
         return value
     }
 
-    static var mnistDirectory: String { value("MNIST_DIR") ?? "data/mnist" }
+    /// `MNIST_DIR`, else the directory `mnist-cnn data download` fills (when it holds the
+    /// files), else `data/mnist`.
+    static var mnistDirectory: String { MNISTDirectory.resolve() ?? "data/mnist" }
     static var modelPath: String { value("MNIST_CNN_MODEL") ?? "models/mnist-cnn.safetensors" }
 }
 

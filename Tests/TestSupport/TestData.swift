@@ -1,7 +1,9 @@
 import Foundation
+import MNISTData
 
-/// Where tests find real data, and the policy for when it is missing: skip visibly on a
-/// developer machine, fail in CI (issue 2: tests that need MNIST "must not silently skip in CI").
+/// Where tests find real data (`MNIST_DIR`, else the directory `mnist-cnn data download`
+/// fills), and the policy for when it is missing: skip visibly on a developer machine, fail in
+/// CI (issue 2: tests that need MNIST "must not silently skip in CI").
 public enum TestData {
     /// Raised in CI (`CI` set) when `MNIST_DIR` is not, so that the test fails instead of skipping.
     public struct MissingInCI: Error, CustomStringConvertible {
@@ -16,7 +18,7 @@ public enum TestData {
 
     /// `runsMNISTTests` for a given environment.
     public static func runsMNISTTests(environment: [String: String]) -> Bool {
-        isSet(environment["MNIST_DIR"]) || isSet(environment["CI"])
+        isSet(environment["MNIST_DIR"]) || isSet(environment["CI"]) || MNISTDirectory.resolve(environment: environment) != nil
     }
 
     /// The MNIST directory from `MNIST_DIR`; `nil` when unset outside CI (skip);
@@ -28,6 +30,8 @@ public enum TestData {
     /// `mnistDirectory()` for a given environment.
     public static func mnistDirectory(environment: [String: String]) throws -> String? {
         if let directory = environment["MNIST_DIR"], isSet(directory) { return directory }
+        // What `mnist-cnn data download` fills, so a newcomer runs `swift test` without setting anything.
+        if let directory = MNISTDirectory.resolve(environment: environment) { return directory }
         if isSet(environment["CI"]) { throw MissingInCI(variable: "MNIST_DIR") }
         return nil
     }

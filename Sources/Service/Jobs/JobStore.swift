@@ -80,14 +80,22 @@ public final class JobStore: @unchecked Sendable {
     }
 
     /// Up to `limit` jobs, newest first, after the position `cursor` names.
-    /// - Throws: `JobStoreError.invalidCursor` for a cursor this store did not hand out.
+    ///
+    /// A cursor is a job id (base64url). One whose job has since gone, or any cursor of the
+    /// form handed out for real ids (`isCursorOfMadeID`, what openapi.yaml documents), still names
+    /// a position: the jobs older than that id (ids sort by creation time).
+    /// - Throws: `JobStoreError.invalidCursor` for anything else.
     public func page(limit: Int, cursor: String?) throws -> Page {
         var remaining = Array(all().reversed())
         if let cursor {
-            guard let after = Self.decodeCursor(cursor), let index = remaining.firstIndex(where: { $0.id == after }) else {
+            guard let after = Self.decodeCursor(cursor) else { throw JobStoreError.invalidCursor(cursor) }
+            if let index = remaining.firstIndex(where: { Array($0.id.utf8) == after }) {
+                remaining.removeFirst(index + 1)
+            } else if Self.isCursorOfMadeID(cursor) {
+                remaining.removeAll { !Array($0.id.utf8).lexicographicallyPrecedes(after) }
+            } else {
                 throw JobStoreError.invalidCursor(cursor)
             }
-            remaining.removeFirst(index + 1)
         }
         let jobs = Array(remaining.prefix(limit))
         let next = remaining.count > limit ? jobs.last.map { Self.encodeCursor($0.id) } : nil
@@ -122,10 +130,19 @@ public final class JobStore: @unchecked Sendable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func decodeCursor(_ cursor: String) -> String? {
+    /// Whether `cursor` has the form of the cursors of `makeID`'s ids, base64url of 27 bytes
+    /// starting `job-` (openapi.yaml's pattern `^am9iL[A-Za-z0-9_-]{31}$`).
+    static func isCursorOfMadeID(_ cursor: String) -> Bool {
+        cursor.utf8.count == 36 && cursor.hasPrefix("am9iL")
+            && cursor.utf8.allSatisfy { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0)
+                || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+    }
+
+    /// The id bytes a cursor names (not necessarily UTF-8: a cursor need not come from a real id).
+    static func decodeCursor(_ cursor: String) -> [UInt8]? {
         var text = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         text += String(repeating: "=", count: (4 - text.count % 4) % 4)
-        return Data(base64Encoded: text).flatMap { String(data: $0, encoding: .utf8) }
+        return Data(base64Encoded: text).map { [UInt8]($0) }
     }
 
     static func describe(_ error: DecodingError) -> String {

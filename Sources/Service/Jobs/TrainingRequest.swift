@@ -90,7 +90,11 @@ public struct TrainingRequest: Sendable {
         if let value = try fieldReader.number("validation_split") { configuration.validationSplit = value }
         if let value = try fieldReader.integer("limit") { configuration.limit = value }
         if let value = try fieldReader.number("max_runtime_seconds") { configuration.maxRuntimeSeconds = value }
-        if let value = try fieldReader.number("label_smoothing") { configuration.labelSmoothing = Float(value) }
+        if let value = try fieldReader.number("label_smoothing") {
+            // [0, 1) as the client wrote it: a double just under 1 must not round up to a
+            // Float 1 and be refused as out of range (the largest Float below 1 stands for it).
+            configuration.labelSmoothing = value < 1 ? min(Float(value), Float(1).nextDown) : Float(value)
+        }
         if let value = try fieldReader.choice("initialization", WeightInitialization.self) { configuration.initialization = value }
         if let value = try fieldReader.choice("activate", ActivationPolicy.self) { activate = value }
 

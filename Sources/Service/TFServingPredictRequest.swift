@@ -1,0 +1,148 @@
+import Foundation
+import HTTP1
+import Imaging
+
+/// A TF Serving `:predict` body turned into network input: the row format
+/// (`{"instances": [...]}`) or the columnar one (`{"inputs": ...}`), each instance a nested
+/// 28x28 (or flat 784) list of 0–1 floats, a `{"b64": "..."}` image (PNG, PGM or 784 raw
+/// bytes, brought to MNIST form like `/predict`'s images), or either one named by the input
+/// (`{"image": ...}`).
+struct TFServingPredictRequest {
+    enum Format {
+        /// `instances` in, `predictions` out.
+        case row
+        /// `inputs` in, `outputs` out.
+        case columnar
+    }
+
+    var format: Format
+    /// count * 784 floats, 0...1.
+    var pixels: [Float]
+    var count: Int
+
+    static let inputName = "image"
+
+    /// - Throws: `HTTPError`: 400 malformed, 413 over a limit (images, JSON values, pixels),
+    ///   422 unusable, 503 when the memory budget is taken.
+    static func parse(_ body: [UInt8], limits: TensorRequestLimits) throws -> TFServingPredictRequest {
+        let maxImages = limits.configuration.maxImagesPerRequest
+        let parsing = try limits.reserveParsing(body)
+        defer { parsing.release() }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(body))
+        } catch {
+            throw bad("the body is not valid JSON")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw bad("the body must be a JSON object with \"instances\" (row format) or \"inputs\" (columnar format)")
+        }
+        if let signature = fields["signature_name"] {
+            guard let name = signature as? String, name.isEmpty || name == "serving_default" else {
+                throw bad("unknown signature_name: the model has one signature, serving_default")
+            }
+        }
+        let format: Format
+        var instances: [Any]
+        switch (fields["instances"], fields["inputs"]) {
+        case (let value?, nil):
+            format = .row
+            guard let list = value as? [Any] else { throw bad("instances must be a list") }
+            instances = list
+        case (nil, let value?):
+            format = .columnar
+            var tensor = value
+            if let named = value as? [String: Any], named["b64"] == nil {
+                guard named.count == 1, let image = named[inputName] else {
+                    throw bad("the model has one input, \(inputName); inputs names \(named.keys.sorted())")
+                }
+                tensor = image
+            }
+            // A lone {"b64": ...} is a batch of one; otherwise the first dimension is the batch.
+            if let list = tensor as? [Any] { instances = list } else { instances = [tensor] }
+        case (nil, nil):
+            throw bad("missing \"instances\" (row format) or \"inputs\" (columnar format)")
+        case (_?, _?):
+            throw bad("give \"instances\" or \"inputs\", not both")
+        }
+        guard !instances.isEmpty else { throw HTTPError(status: 422, detail: "the request lists no instances") }
+        guard instances.count <= maxImages else {
+            throw HTTPError(status: 413, detail: "the request holds \(instances.count) instances; at most \(maxImages) per request")
+        }
+        var pixels: [Float] = []
+        pixels.reserveCapacity(instances.count * 784)
+        var declaredPixels = 0
+        for (index, instance) in instances.enumerated() {
+            pixels += try decode(instance, index: index, limits: limits, declaredPixels: &declaredPixels)
+        }
+        return TFServingPredictRequest(format: format, pixels: pixels, count: instances.count)
+    }
+
+    /// One instance's 784 pixels.
+    private static func decode(_ instance: Any, index: Int, limits: TensorRequestLimits,
+                               declaredPixels: inout Int) throws -> [Float] {
+        var value = instance
+        if let named = value as? [String: Any], named["b64"] == nil {
+            guard named.count == 1, let image = named[inputName] else {
+                throw bad("instance \(index): the model has one input, \(inputName)")
+            }
+            value = image
+        }
+        if let encoded = value as? [String: Any] {
+            guard encoded.count == 1, let text = encoded["b64"] as? String else {
+                throw bad("instance \(index): a binary value is {\"b64\": \"<base64>\"}")
+            }
+            let payload: Base64Payload
+            do {
+                payload = try Base64.decodePayload(Array(text.utf8))
+            } catch let error as ImageError {
+                throw bad("instance \(index): \(error.description)")
+            }
+            return try limits.decode(payload.bytes, format: payload.mediaType.flatMap { ImageFormat(mediaType: $0) },
+                                     index: index, declaredPixels: &declaredPixels)
+        }
+        guard let list = value as? [Any] else {
+            throw bad("instance \(index) must be a 28x28 list of numbers in 0-1 or {\"b64\": \"...\"}")
+        }
+        var pixels: [Float] = []
+        pixels.reserveCapacity(784)
+        try flatten(list, index: index, into: &pixels)
+        guard pixels.count == 784 else {
+            throw bad("instance \(index) holds \(pixels.count) values; a 28x28 image needs 784")
+        }
+        return pixels
+    }
+
+    private static func flatten(_ values: [Any], index: Int, into pixels: inout [Float]) throws {
+        for value in values {
+            if let nested = value as? [Any] {
+                try flatten(nested, index: index, into: &pixels)
+            } else {
+                guard let number = value as? NSNumber, !KServeInferRequest.isBool(number) else {
+                    throw bad("instance \(index): pixels must be numbers in 0-1")
+                }
+                let double = number.doubleValue
+                guard double >= 0 && double <= 1 else {
+                    throw bad("instance \(index): pixels must be in 0-1 (found \(double)); scale 0-255 values by 1/255")
+                }
+                pixels.append(Float(double))
+            }
+            if pixels.count > 784 { return }
+        }
+    }
+
+    private static func bad(_ message: String) -> HTTPError { HTTPError(status: 400, detail: message) }
+
+    /// TF Serving's answer for a single-output model: the 10 probabilities per instance, under
+    /// `predictions` (row) or `outputs` (columnar).
+    static func render(_ probabilities: [[Float]], format: Format) -> [UInt8] {
+        var json = format == .row ? "{\"predictions\":[" : "{\"outputs\":["
+        for (i, row) in probabilities.enumerated() {
+            json += i == 0 ? "[" : ",["
+            for (j, p) in row.enumerated() { json += j == 0 ? "\(p)" : ",\(p)" }
+            json += "]"
+        }
+        json += "]}"
+        return Array(json.utf8)
+    }
+}

@@ -1,0 +1,49 @@
+import HTTP1
+import Imaging
+
+/// `/predict`'s limits, applied to the tensor protocols (KServe v2, TF Serving REST): their
+/// bodies are read up to `/predict`'s body limit, their JSON is measured before it is parsed
+/// and what parsing materializes is reserved in the memory budget first, and their encoded
+/// images (TF Serving's `b64`) are checked from their headers, against the per-image and
+/// per-request pixel caps, and reserved before they are decoded.
+struct TensorRequestLimits {
+    let configuration: ServiceConfiguration
+    let budget: MemoryBudget
+
+    /// A batch at the image limit written out as numbers: 784 values and a few lists each.
+    var json: JSONShape {
+        JSONShape(maxDepth: 16, maxValues: configuration.maxImagesPerRequest * (784 + 32) + 64)
+    }
+
+    /// What Foundation's parser materializes per JSON value: an object (one NSNumber per
+    /// number) and its slot in the container holding it.
+    static let bytesPerJSONValue = 64
+
+    /// Measures `json` (depth and value count, before anything is built) and reserves what
+    /// parsing it will hold: an object per value, and its strings, about its size twice.
+    func reserveParsing<Bytes: Collection<UInt8>>(_ json: Bytes) throws(HTTPError) -> MemoryReservation {
+        let values = try self.json.values(in: json)
+        return try budget.reserveForRequest(values * Self.bytesPerJSONValue + 2 * json.count, for: "parsing the JSON body")
+    }
+
+    /// Decodes one encoded image of a request into MNIST form: its header read first, its
+    /// pixels added to `declaredPixels` and checked against the request's cap, its decoding
+    /// held in the budget only while it runs (so one full-size image at a time is alive).
+    func decode(_ bytes: [UInt8], format: ImageFormat?, index: Int, declaredPixels: inout Int) throws -> [Float] {
+        do {
+            let header = try ImageDecoder.peek(bytes, format: format, limits: configuration.decodeLimits)
+            declaredPixels += header.pixels
+            guard declaredPixels <= configuration.maxPixelsPerRequest else {
+                throw HTTPError(status: 413, title: "Too many pixels",
+                                detail: "the request's images declare more than \(configuration.maxPixelsPerRequest) pixels together")
+            }
+            let held = try budget.reserveForRequest(header.decodingBytes, for: "decoding instance \(index)")
+            defer { held.release() }
+            let image = try ImageDecoder.decode(bytes, format: format, limits: configuration.decodeLimits)
+            return try MNISTNormalizer(mode: .auto).normalize(image).pixels
+        } catch let error as ImageError {
+            let problem = PredictRequest.problem(for: error, index: index)
+            throw HTTPError(status: problem.status, detail: problem.detail)
+        }
+    }
+}
