@@ -117,11 +117,19 @@ extension FileSystem {
     /// A file that shrinks while it is read gives what was there.
     /// - Throws: `FileError` naming the step, the path and the errno.
     public func readAll(_ path: String) throws -> [UInt8] {
+        try readPrefix(path, count: .max).bytes
+    }
+
+    /// The first `count` bytes of `path` (fewer if the file is shorter) and the file's size,
+    /// read through these calls.
+    /// - Throws: `FileError` naming the step, the path and the errno.
+    public func readPrefix(_ path: String, count wanted: Int) throws -> (bytes: [UInt8], size: Int) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC, 0)
         guard descriptor >= 0 else { throw FileError(operation: "open", path: path, code: errno) }
         defer { _ = close(descriptor) }
-        let size = self.size(descriptor)
-        guard size >= 0 else { throw FileError(operation: "stat", path: path, code: errno) }
+        let fileSize = self.size(descriptor)
+        guard fileSize >= 0 else { throw FileError(operation: "stat", path: path, code: errno) }
+        let size = min(fileSize, wanted)
         var failure: Int32?
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             initialized = 0
@@ -139,7 +147,7 @@ extension FileSystem {
             }
         }
         if let failure { throw FileError(operation: "read", path: path, code: failure) }
-        return bytes
+        return (bytes, fileSize)
     }
 }
 

@@ -9,16 +9,37 @@ extension SafeTensorsFile {
     /// - Parameter path: names the file in errors.
     /// - Throws: `SafeTensorsError`.
     public static func decode(_ bytes: [UInt8], path: String = "<memory>") throws -> SafeTensorsFile {
-        guard bytes.count >= 8 else { throw SafeTensorsError.fileTooShort(path: path, size: bytes.count) }
-        let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let header = try decodeHeader(bytes, fileSize: bytes.count, path: path)
+        var file = SafeTensorsFile()
+        file.metadata = header.metadata
+        for entry in header.entries {
+            let data = Array(bytes[header.end + entry.begin ..< header.end + entry.end])
+            file[entry.name] = SafeTensors.Tensor(dtype: entry.dtype, shape: entry.shape, data: data)
+        }
+        return file
+    }
+
+    /// The length the header declares, from the file's first 8 bytes, checked against the
+    /// file's size and the header limit.
+    static func headerLength(_ prefix: [UInt8], fileSize: Int, path: String) throws -> Int {
+        guard fileSize >= 8, prefix.count >= 8 else { throw SafeTensorsError.fileTooShort(path: path, size: fileSize) }
+        let headerLength = prefix[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard headerLength <= UInt64(SafeTensors.maximumHeaderLength) else {
             throw SafeTensorsError.headerTooLarge(path: path, length: headerLength, limit: SafeTensors.maximumHeaderLength)
         }
-        guard headerLength <= UInt64(bytes.count - 8) else {
-            throw SafeTensorsError.headerBeyondFile(path: path, length: headerLength, available: bytes.count - 8)
+        guard headerLength <= UInt64(fileSize - 8) else {
+            throw SafeTensorsError.headerBeyondFile(path: path, length: headerLength, available: fileSize - 8)
         }
-        let headerEnd = 8 + Int(headerLength)
-        let header = Array(bytes[8..<headerEnd])
+        return Int(headerLength)
+    }
+
+    /// Parses and validates the header that `prefix` (the file's first bytes, at least the
+    /// header) holds, against a file of `fileSize` bytes: everything `decode` checks but the
+    /// tensors' bytes themselves.
+    static func decodeHeader(_ prefix: [UInt8], fileSize: Int, path: String) throws -> (end: Int, metadata: [String: String], entries: [Entry]) {
+        let headerEnd = 8 + (try headerLength(prefix, fileSize: fileSize, path: path))
+        guard prefix.count >= headerEnd else { throw SafeTensorsError.fileTooShort(path: path, size: prefix.count) }
+        let header = Array(prefix[8..<headerEnd])
         guard isValidUTF8(header) else { throw SafeTensorsError.headerNotUTF8(path: path) }
 
         let json: JSONValue
@@ -33,26 +54,22 @@ extension SafeTensorsFile {
         }
         guard case .object(let members) = json else { throw SafeTensorsError.headerNotObject(path: path) }
 
-        let bufferSize = bytes.count - headerEnd
-        var file = SafeTensorsFile()
+        let bufferSize = fileSize - headerEnd
+        var metadata: [String: String] = [:]
         var entries = [Entry]()
         for member in members {
             if member.key == SafeTensors.metadataKey {
-                file.metadata = try decodeMetadata(member.value, path: path)
+                metadata = try decodeMetadata(member.value, path: path)
             } else {
                 entries.append(try decodeEntry(name: member.key, member.value, bufferSize: bufferSize, path: path))
             }
         }
         try checkTiling(entries, bufferSize: bufferSize, path: path)
-        for entry in entries {
-            let data = Array(bytes[headerEnd + entry.begin ..< headerEnd + entry.end])
-            file[entry.name] = SafeTensors.Tensor(dtype: entry.dtype, shape: entry.shape, data: data)
-        }
-        return file
+        return (headerEnd, metadata, entries)
     }
 
     /// One validated header entry: where a tensor's bytes are and what they mean.
-    private struct Entry {
+    struct Entry {
         var name: String
         var dtype: SafeTensors.DType
         var shape: [Int]

@@ -167,6 +167,30 @@ enum JobsFixtures {
         #expect(reason.contains("declares a network of 210453"), "\(problems)")
     }
 
+    /// At start the registry reads each model's header only: a model whose weights are not
+    /// finite (a header that is fine) is listed without being built, and only activating it,
+    /// which loads and checks it in full, finds it unusable and leaves the active model serving.
+    @Test func startReadsHeadersOnlyAndActivationChecksWeights() throws {
+        let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
+        defer { temporary.remove() }
+        let registry = try JobsFixtures.registry(state, shipped: shipped)
+        try JobsFixtures.register("model-nan", in: registry, testAccuracy: 0.9)
+        let path = state.modelPath("model-nan")
+        var file = try SafeTensorsFile.read(path: path)
+        let name = try #require(file.names.first)
+        let tensor = try #require(file[name])
+        file[name] = SafeTensors.Tensor(shape: tensor.shape, floats: [Float](repeating: .nan, count: tensor.elementCount))
+        try file.write(path: path)
+
+        let slot = ModelSlot()
+        let restarted = ModelRegistry(directory: state, shippedModelPath: shipped, slot: slot)
+        #expect(try restarted.load().isEmpty)
+        #expect(restarted.record("model-nan") != nil)
+        slot.swap(to: try restarted.restoreActiveModel().model)
+        #expect(throws: ModelRegistryError.self) { try restarted.activate("model-nan") }
+        #expect(slot.current?.id == "shipped" && restarted.activeModelID == "shipped")
+    }
+
     /// A persisted choice whose model is gone falls back to the shipped model, with the reason.
     @Test func missingActiveModelFallsBackToShipped() throws {
         let (temporary, state, shipped) = try JobsFixtures.stateDirectory()

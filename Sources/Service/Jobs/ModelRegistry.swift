@@ -103,7 +103,7 @@ public final class ModelRegistry: @unchecked Sendable {
                 continue
             }
             do {
-                _ = try Self.loadNetwork(path: modelPath, threads: 1, fileSystem: directory.fileSystem)
+                try Self.checkModelFile(path: modelPath, fileSystem: directory.fileSystem)
             } catch let error as SafeTensorsError {
                 guard case .readFailed = error else {
                     reject(modelPath, "model file does not load: \(error)")
@@ -149,7 +149,7 @@ public final class ModelRegistry: @unchecked Sendable {
             guard !known.contains(id), id != Self.shippedID,
                   let data = try? directory.read(directory.modelRecordPath(id)),
                   var record = try? JSONDecoder().decode(ModelRecord.self, from: Data(data)), record.id == id,
-                  (try? Self.loadNetwork(path: directory.modelPath(id), threads: 1, fileSystem: directory.fileSystem)) != nil
+                  (try? Self.checkModelFile(path: directory.modelPath(id), fileSystem: directory.fileSystem)) != nil
             else { continue }
             record.active = false
             record.readOnly = false
@@ -392,21 +392,47 @@ public final class ModelRegistry: @unchecked Sendable {
         }
     }
 
+    /// Checks a model file from its header alone (no weights read or network built): a valid
+    /// safetensors header that tiles the file, an architecture in its metadata that maps 28x28
+    /// images to 10 digits, and no more weights declared than the file holds. What the registry
+    /// checks for every model at start; the weights load, and are checked in full, only when a
+    /// model is served or compared (`loadVerified`), where a failure leaves the active one.
+    static func checkModelFile(path: String, fileSystem: FileSystem = .posix) throws {
+        try checkDeclaredSize(try SafeTensorsFile.readHeader(path: path, fileSystem: fileSystem), path: path)
+    }
+
+    /// Refuses a file whose metadata describes no usable network, or one with more weights
+    /// than the file holds, before anything the size of that network is allocated.
+    private static func checkDeclaredSize(_ header: SafeTensorsHeader, path: String) throws {
+        guard let json = header.metadata[ModelMetadataKey.architecture] else {
+            throw ModelRegistryError.unusable(path: path, reason: "its metadata names no architecture")
+        }
+        let architecture: Architecture
+        let declared: Int
+        do {
+            architecture = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
+            declared = try TrainingFootprint.parameterCount(of: architecture)
+        } catch {
+            throw ModelRegistryError.unusable(path: path, reason: "its architecture is not usable: \(error)")
+        }
+        let stored = header.elementCount
+        guard declared <= stored else {
+            throw ModelRegistryError.unusable(path: path, reason: "its metadata declares a network of \(declared) "
+                                              + "weights but the file holds only \(stored) values")
+        }
+        guard architecture.input.count == 28 * 28, (try? architecture.outputCount()) == 10 else {
+            throw ModelRegistryError.unusable(path: path, reason: "it does not map 28x28 images to 10 digits")
+        }
+    }
+
     /// Reads a model file and checks it classifies a 28x28 image into 10 finite scores. The
     /// network its metadata describes is sized before it is built: a file whose metadata
     /// declares more weights than it holds is refused without allocating them.
     static func loadNetwork(path: String, threads: Int,
                             fileSystem: FileSystem = .posix) throws -> (Network, [String: String]) {
         let file = try SafeTensorsFile.read(path: path, fileSystem: fileSystem)
-        if let json = file.metadata[ModelMetadataKey.architecture],
-           let architecture = try? JSONDecoder().decode(Architecture.self, from: Data(json.utf8)),
-           let declared = try? TrainingFootprint.parameterCount(of: architecture) {
-            let stored = file.tensors.values.reduce(0) { $0 + $1.elementCount }
-            guard declared <= stored else {
-                throw ModelRegistryError.unusable(path: path, reason: "its metadata declares a network of \(declared) "
-                                                  + "weights but the file holds only \(stored) values")
-            }
-        }
+        try checkDeclaredSize(SafeTensorsHeader(metadata: file.metadata, shapes: file.tensors.mapValues(\.shape)),
+                              path: path)
         let network = try Network.load(from: file, path: path, threads: threads)
         let metadata = file.metadata
         guard network.inputCount == 28 * 28, network.classes == 10 else {
