@@ -54,6 +54,11 @@ let package = Package(
         // MARK: - System and C shims
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
+        // libjpeg-turbo (Debian's libjpeg62-turbo-dev) and the C shim that owns its error
+        // handling: setjmp/longjmp stay inside C, and libjpeg never exit()s the process.
+        .systemLibrary(name: "CLibJPEG", path: "Sources/CLibJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .target(name: "JPEGShim", dependencies: ["CLibJPEG"], path: "Sources/JPEGShim",
+                linkerSettings: [.linkedLibrary("jpeg")]),
         // The protocol every kernel module's `Kernel` conforms to (declarations only).
         .target(name: "KernelInterface"),
 
@@ -68,7 +73,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "ModelFile", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile"]),
-        .target(name: "Imaging", dependencies: ["Zlib"]),
+        .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
         .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Service", dependencies: [
             "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1",
@@ -95,7 +100,7 @@ let package = Package(
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "TestSupport",

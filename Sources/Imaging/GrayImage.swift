@@ -34,4 +34,10 @@ public struct GrayImage: Equatable, Sendable {
     public static func onWhitePaper(_ luminance: Float, alpha: Float) -> Float {
         luminance * alpha + (1 - alpha)
     }
+
+    /// The picture as it is meant to be seen, for an image that carried an EXIF orientation.
+    public func oriented(_ orientation: ExifOrientation) -> GrayImage {
+        let turned = orientation.apply(to: pixels, width: width, height: height, channels: 1)
+        return GrayImage(width: turned.width, height: turned.height, pixels: turned.samples)
+    }
 }

@@ -18,6 +18,11 @@
 ///    it with `scipy.ndimage.center_of_mass` — clamped so the digit stays inside the field.
 ///    An integer shift keeps the values exact and lands within 0.5 px.
 ///
+/// A JPEG (`DecodedImage.photo`) is read as a photo of paper, dark marks on a lighter page, by
+/// the steps in `MNISTNormalizer+Photo.swift` (paper estimate under uneven light, ink by
+/// colour, specks and edges dropped, strokes grown to MNIST's width) before the same framing;
+/// a JPEG that looks like an MNIST digit or has light strokes on dark takes rules 2 and 3.
+///
 /// `.off`: no processing. The image must be 28x28; its values are taken as stored, bright = ink
 /// (the MNIST convention of digits exported from the dataset), without polarity detection:
 /// whoever turns normalization off is saying the image is already in MNIST form.
@@ -64,6 +69,16 @@ public struct MNISTNormalizer: Sendable {
                 if Self.looksLikeMNIST(gray) { return MNISTSample(pixels: gray.pixels) }
                 return try Self.normalizeFully(gray)
             }
+        case .photo(let photo):
+            let gray = photo.grayImage()
+            switch mode {
+            case .off:
+                return try normalize(.luminance(gray))
+            case .auto:
+                if Self.looksLikeMNIST(gray) { return MNISTSample(pixels: gray.pixels) }
+                if !Self.isPhotoOfPaper(gray) { return try Self.normalizeFully(gray) }
+                return try Self.framed(Self.photoInk(photo))
+            }
         }
     }
 
@@ -79,7 +94,12 @@ public struct MNISTNormalizer: Sendable {
     }
 
     static func normalizeFully(_ image: GrayImage) throws -> MNISTSample {
-        let ink = try inkImage(image)
+        try framed(inkImage(image))
+    }
+
+    /// Ink (0 paper, 1 ink) framed MNIST-style: bounding box, longer side scaled to 20 px,
+    /// centre of mass at (14, 14).
+    static func framed(_ ink: GrayImage) throws -> MNISTSample {
         guard let box = boundingBox(ink) else { throw ImageError.unusable("image has no ink") }
         var croppedPixels = [Float]()
         croppedPixels.reserveCapacity(box.width * box.height)
