@@ -41,6 +41,14 @@ INK_THRESHOLD = 128
 POINTER_TYPES = ("mouse", "touch", "pen")
 
 
+# A phone photo from the test fixtures (scripts/photo-digits.py sample): a blue 2, stored
+# 640x480 with EXIF orientation 6, so upright it is portrait.
+# (A normalized path: Chromium cannot read a chosen file whose path has "..".)
+PHOTO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ImagingTests",
+                                      "Fixtures", "photos", "digit2-blue-exif6-640x480.jpg"))
+PHOTO_LABEL = "2"
+
+
 class TestFailure(Exception):
     """A check failed; the message is what the user reads."""
 
@@ -350,8 +358,9 @@ def upload(page, path):
 
 
 def check_uploads(page, images, labels, index):
-    """The upload control: a PGM (which the browser cannot even show) is read right; a text
-    file gives the server's problem document, shown readably instead of a digit."""
+    """The upload control: a PGM (which the browser cannot even show) is read right; a JPEG
+    phone photo is read right and shown; a text file gives the server's problem document,
+    shown readably instead of a digit."""
     with tempfile.TemporaryDirectory(prefix="browser-test-upload-") as directory:
         pgm = os.path.join(directory, f"mnist-test-{index}.pgm")
         with open(pgm, "wb") as handle:
@@ -362,6 +371,24 @@ def check_uploads(page, images, labels, index):
             error = page.evaluate("document.getElementById('predict-error').textContent")
             raise TestFailure(f"uploaded PGM of test image {index} (label {labels[index]}): page shows {shown!r} {error}")
         print(f"upload {os.path.basename(pgm)}: label {labels[index]}, page shows {shown} -> ok", flush=True)
+
+        # A phone photo (JPEG, blue pen, stored sideways with EXIF orientation 6): read right,
+        # shown upright beside the answer, and the 28x28 the network saw painted.
+        state = upload(page, PHOTO)
+        shown = page.evaluate("document.getElementById('digit').textContent.trim()")
+        if state != "done" or shown != PHOTO_LABEL:
+            error = page.evaluate("document.getElementById('predict-error').textContent")
+            raise TestFailure(f"uploaded photo {os.path.basename(PHOTO)} (a {PHOTO_LABEL}): page shows {shown!r} {error}")
+        picture = page.wait_for(
+            """(() => { const img = document.getElementById('photo');
+                return !document.getElementById('photo-figure').hidden && img.complete && img.naturalWidth > 0
+                    ? [img.naturalWidth, img.naturalHeight] : null; })()""",
+            10, "the uploaded photo shown on the page")
+        if picture[0] >= picture[1]:
+            raise TestFailure(f"the photo is shown {picture[0]}x{picture[1]}: not turned upright (portrait) by its EXIF orientation")
+        if page.evaluate("document.getElementById('input-preview').dataset.painted") != "true":
+            raise TestFailure("after the photo, the 28x28 input preview is not painted")
+        print(f"upload {os.path.basename(PHOTO)}: a {PHOTO_LABEL}, page shows {shown}, photo {picture[0]}x{picture[1]} -> ok", flush=True)
 
         text = os.path.join(directory, "notes.txt")
         with open(text, "w") as handle:
