@@ -17,7 +17,9 @@
 /// 3. **Strokes, not specks**: a threshold halfway between the paper's noise and the typical
 ///    ink level, then connected components (8-neighbour). Components that touch the picture's
 ///    edge (the paper's edge, the table, a shadow) are dropped, as are those too small or too
-///    far from the largest one to be part of the digit (specks, dust, paper texture).
+///    far from the largest one to be part of the digit (specks, dust, paper texture). The
+///    largest remaining one is the digit's main stroke; others join it when they are at least
+///    2 % of its size and within a third of the digit's size of it (a 5's bar, a broken line).
 /// 4. **Stroke width**: a ballpoint line is far thinner relative to the digit than MNIST's
 ///    strokes (about a tenth of the digit's height), and a thin stroke averaged down into a
 ///    20 px box comes out faint and broken. The strokes are measured (twice area over perimeter)
@@ -63,8 +65,11 @@ extension MNISTNormalizer {
         let components = connectedComponents(ink, width: width, height: height, above: threshold, labels: &labels)
         let minimumArea = max(4, width * height / 20_000)
         let sizable = components.filter { $0.area >= minimumArea }
-        let inner = sizable.filter { !$0.touchesBorder }
-        let pool = inner.isEmpty ? sizable : inner
+        // Marks on the picture's edge are the paper's edge, the table or a shadow, unless
+        // nothing else is there: then a digit cropped close may touch the edge, but only with a
+        // stroke's end (a twentieth of its pixels at most), never along it like a table strip.
+        let inner = sizable.filter { $0.borderPixels == 0 }
+        let pool = inner.isEmpty ? sizable.filter { $0.borderPixels * 20 <= $0.area } : inner
         guard let main = pool.max(by: { $0.area < $1.area }) else { throw ImageError.unusable("image has no ink") }
         var keep = Set([main.label])
         var box = main.box
@@ -190,7 +195,8 @@ extension MNISTNormalizer {
         let label: Int32
         var area: Int
         var box: PixelBox
-        var touchesBorder: Bool
+        /// How many of its pixels lie on the picture's outermost ring.
+        var borderPixels: Int
     }
 
     /// Labels the 8-connected regions of pixels above `threshold` (flood fill with an explicit
@@ -205,14 +211,14 @@ extension MNISTNormalizer {
             var component = Component(label: label, area: 0,
                                       box: PixelBox(minX: start % width, minY: start / width,
                                                     maxX: start % width, maxY: start / width),
-                                      touchesBorder: false)
+                                      borderPixels: 0)
             labels[start] = label
             stack.append(start)
             while let index = stack.popLast() {
                 let x = index % width, y = index / width
                 component.area += 1
                 component.box = component.box.union(PixelBox(minX: x, minY: y, maxX: x, maxY: y))
-                if x == 0 || y == 0 || x == width - 1 || y == height - 1 { component.touchesBorder = true }
+                if x == 0 || y == 0 || x == width - 1 || y == height - 1 { component.borderPixels += 1 }
                 for ny in max(0, y - 1)...min(height - 1, y + 1) {
                     for nx in max(0, x - 1)...min(width - 1, x + 1) {
                         let neighbour = ny * width + nx
