@@ -11,7 +11,7 @@ orientation as phones do. Then every file goes through `mnist-cnn predict --json
 decoder and normalizer as /predict) and the accuracy is printed per resolution.
 
     python3 scripts/photo-digits.py evaluate BINARY MODEL MNIST_DIR [PER_RESOLUTION] [SEED]
-        (PHOTO_KEEP=DIR keeps the files read wrong)
+        (PHOTO_KEEP=DIR keeps the files read wrong; PHOTO_SET=DIR keeps them all and reuses them)
     python3 scripts/photo-digits.py sample OUT_DIR MNIST_DIR     (the small test fixtures)
 
 Needs Pillow and numpy (a venv: python3 -m venv v && v/bin/pip install pillow numpy).
@@ -130,19 +130,33 @@ def photograph(digit, size, rng, blue=None, orientation=None, quality=None):
     return out.getvalue(), orientation, blue
 
 
-def evaluate(binary, model, directory, per_resolution, seed):
+def generate(directory, per_resolution, seed, out):
+    """Writes the photos into `out` with jobs.json: file -> (resolution, label, orientation, blue, index)."""
     images, labels = mnist(directory)
     rng = np.random.default_rng(seed)
     indices = rng.choice(len(images), per_resolution * len(RESOLUTIONS), replace=False)
+    jobs = {}
+    for n, index in enumerate(indices):
+        name = list(RESOLUTIONS)[n % len(RESOLUTIONS)]
+        data, orientation, blue = photograph(images[index], RESOLUTIONS[name], rng)
+        path = os.path.join(out, f"{n}-{name}-{labels[index]}.jpg")
+        open(path, "wb").write(data)
+        jobs[path] = (name, int(labels[index]), orientation, blue, int(index))
+    json.dump(jobs, open(os.path.join(out, "jobs.json"), "w"))
+    return jobs
+
+
+def evaluate(binary, model, directory, per_resolution, seed):
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = {}
-        for n, index in enumerate(indices):
-            name = list(RESOLUTIONS)[n % len(RESOLUTIONS)]
-            data, orientation, blue = photograph(images[index], RESOLUTIONS[name], rng)
-            path = os.path.join(tmp, f"{n}-{name}-{labels[index]}.jpg")
-            open(path, "wb").write(data)
-            jobs[path] = (name, int(labels[index]), orientation, blue, index)
+        # PHOTO_SET=DIR keeps the photos and reuses them on the next run with the same DIR.
+        kept = os.environ.get("PHOTO_SET")
+        if kept and os.path.exists(os.path.join(kept, "jobs.json")):
+            jobs = json.load(open(os.path.join(kept, "jobs.json")))
+        else:
+            if kept:
+                os.makedirs(kept, exist_ok=True)
+            jobs = generate(directory, per_resolution, seed, kept or tmp)
         paths = list(jobs)
         for start in range(0, len(paths), 200):
             run = subprocess.run([binary, "predict", "--model", model, "--json", *paths[start:start + 200]],

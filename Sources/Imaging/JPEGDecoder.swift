@@ -50,7 +50,11 @@ public enum JPEGDecoder {
         }
         return try bytes.withUnsafeBufferPointer { buffer -> PhotoImage in
             var header = jpeg_shim_header()
-            guard jpeg_shim_read_header(decoder, buffer.baseAddress, buffer.count, &header) == 0 else { throw failure() }
+            switch jpeg_shim_read_header(decoder, buffer.baseAddress, buffer.count, &header) {
+            case 0: break
+            case -2: throw ImageError.unsupported("JPEG: " + String(cString: jpeg_shim_message(decoder)))
+            default: throw failure()
+            }
             let width = Int(header.width), height = Int(header.height)
             if width == 0 || height == 0 { throw ImageError.zeroSized(width: width, height: height) }
             if width * height > maximumSourcePixels {

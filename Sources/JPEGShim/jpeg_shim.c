@@ -80,9 +80,9 @@ int jpeg_shim_read_header(jpeg_shim_decoder *decoder, const unsigned char *data,
     case JCS_CMYK: case JCS_YCCK: header->color = JPEG_SHIM_CMYK; break;
     case JCS_YCbCr: case JCS_RGB: header->color = JPEG_SHIM_RGB; break;
     default:
-        snprintf(decoder->message, sizeof decoder->message, "JPEG colour space with %d components is not supported",
+        snprintf(decoder->message, sizeof decoder->message, "colour space with %d components is not supported",
                  decoder->info.num_components);
-        return -1;
+        return -2;
     }
     return 0;
 }

@@ -40,7 +40,8 @@ typedef struct {
 /// stops a progressive file after `max_scans` scans. NULL when out of memory.
 jpeg_shim_decoder *jpeg_shim_create(size_t max_memory, int max_scans);
 
-/// Reads the markers up to the first scan. 0 on success, -1 on error (see `jpeg_shim_message`).
+/// Reads the markers up to the first scan. 0 on success, -1 on error, -2 for a colour space
+/// this shim does not convert (see `jpeg_shim_message`).
 /// `data` must stay valid until `jpeg_shim_destroy`.
 int jpeg_shim_read_header(jpeg_shim_decoder *decoder, const unsigned char *data, size_t size,
                           jpeg_shim_header *header);
