@@ -16,7 +16,9 @@ What it checks, failing with a non-zero exit and a message that says what went w
   3. after the last stroke, the digit the page shows equals the test label (all digits must be
      right by default: the strokes are deterministic, so a miss is a real regression; use
      --min-correct to relax), and the 28x28 input preview holds ink;
-  4. it saves a screenshot of the page (and, with --train-screenshot, of the training view).
+  4. the upload control reads a PGM, a JPEG phone photo (shown upright on the page by its EXIF
+     orientation, with the 28x28 input painted) and answers a text file with the server's problem;
+  5. it saves a screenshot of the page (and, with --train-screenshot, of the training view).
 Every wait has a timeout, and the whole run is bounded by --timeout.
 """
 import argparse
