@@ -7,11 +7,13 @@ random width (a ballpoint to a felt tip; one in five keeps MNIST's own stroke, l
 black or blue ink, on tinted, textured paper, a little rotated and off-centre, under a lighting
 gradient, slightly out of focus, with sensor noise and a few specks of dust, saved as JPEG
 (quality 80-92, 4:2:0) at 12, 3 or 1 megapixels, a third of them stored sideways with an EXIF
-orientation as phones do. Then every file goes through `mnist-cnn predict --json` (the same
+orientation as phones do (and with PHOTO_TABLE=1 a quarter show a strip of dark table beside
+the sheet). Then every file goes through `mnist-cnn predict --json` (the same
 decoder and normalizer as /predict) and the accuracy is printed per resolution.
 
     python3 scripts/photo-digits.py evaluate BINARY MODEL MNIST_DIR [PER_RESOLUTION] [SEED]
-        (PHOTO_KEEP=DIR keeps the files read wrong; PHOTO_SET=DIR keeps them all and reuses them)
+        (PHOTO_KEEP=DIR keeps the files read wrong; PHOTO_SET=DIR keeps them all and reuses them;
+         PHOTO_TABLE=1 lets a quarter of the photos show a strip of table beside the sheet)
     python3 scripts/photo-digits.py sample OUT_DIR MNIST_DIR     (the small test fixtures)
 
 Needs Pillow and numpy (a venv: python3 -m venv v && v/bin/pip install pillow numpy).
@@ -79,7 +81,7 @@ def stroke_mask(digit, size, rng):
     return canvas
 
 
-def photograph(digit, size, rng, blue=None, orientation=None, quality=None):
+def photograph(digit, size, rng, blue=None, orientation=None, quality=None, table=False):
     """A JPEG (bytes) of the digit written on paper and photographed at `size` (landscape or portrait)."""
     width, height = size if rng.random() < 0.5 else (size[1], size[0])
     shorter = min(width, height)
@@ -88,6 +90,17 @@ def photograph(digit, size, rng, blue=None, orientation=None, quality=None):
     coarse = np.asarray(Image.fromarray((rng.normal(128, 40, (height // 32 + 1, width // 32 + 1))).clip(0, 255).astype(np.uint8))
                         .resize((width, height), Image.Resampling.BICUBIC), np.float32)
     paper = tint[None, None, :] * (1 + (coarse[:, :, None] - 128) / 128 * rng.uniform(0.01, 0.04))
+    if table and rng.random() < 0.25:
+        # The sheet does not fill the frame: a strip of dark table along one side, its edge a
+        # little slanted.
+        yy, xx = np.arange(height)[:, None], np.arange(width)[None, :]
+        depth, slant = rng.uniform(0.03, 0.09), rng.uniform(-0.05, 0.05)
+        side = int(rng.integers(4))
+        if side == 0: strip = xx < depth * width + slant * (yy - height / 2)
+        elif side == 1: strip = xx > (1 - depth) * width + slant * (yy - height / 2)
+        elif side == 2: strip = yy < depth * height + slant * (xx - width / 2)
+        else: strip = yy > (1 - depth) * height + slant * (xx - width / 2)
+        paper[strip] = np.array([rng.uniform(50, 110), rng.uniform(40, 90), rng.uniform(30, 70)], np.float32)
     # Ink: the strokes, rotated a little, placed off-centre, slightly blurred.
     digit_size = int(shorter * rng.uniform(0.25, 0.6))
     mask = stroke_mask(digit, digit_size, rng).rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR)
@@ -130,7 +143,7 @@ def photograph(digit, size, rng, blue=None, orientation=None, quality=None):
     return out.getvalue(), orientation, blue
 
 
-def generate(directory, per_resolution, seed, out):
+def generate(directory, per_resolution, seed, out, table=False):
     """Writes the photos into `out` with jobs.json: file -> (resolution, label, orientation, blue, index)."""
     images, labels = mnist(directory)
     rng = np.random.default_rng(seed)
@@ -138,7 +151,7 @@ def generate(directory, per_resolution, seed, out):
     jobs = {}
     for n, index in enumerate(indices):
         name = list(RESOLUTIONS)[n % len(RESOLUTIONS)]
-        data, orientation, blue = photograph(images[index], RESOLUTIONS[name], rng)
+        data, orientation, blue = photograph(images[index], RESOLUTIONS[name], rng, table=table)
         path = os.path.join(out, f"{n}-{name}-{labels[index]}.jpg")
         open(path, "wb").write(data)
         jobs[path] = (name, int(labels[index]), orientation, blue, int(index))
@@ -156,7 +169,7 @@ def evaluate(binary, model, directory, per_resolution, seed):
         else:
             if kept:
                 os.makedirs(kept, exist_ok=True)
-            jobs = generate(directory, per_resolution, seed, kept or tmp)
+            jobs = generate(directory, per_resolution, seed, kept or tmp, table=os.environ.get("PHOTO_TABLE") == "1")
         paths = list(jobs)
         for start in range(0, len(paths), 200):
             run = subprocess.run([binary, "predict", "--model", model, "--json", *paths[start:start + 200]],
