@@ -390,6 +390,11 @@ def check_uploads(page, images, labels, index):
             raise TestFailure(f"the photo is shown {picture[0]}x{picture[1]}: not turned upright (portrait) by its EXIF orientation")
         if page.evaluate("document.getElementById('input-preview').dataset.painted") != "true":
             raise TestFailure("after the photo, the 28x28 input preview is not painted")
+        # The page runs with touch emulated (a coarse pointer, as on a phone): the camera is offered.
+        capture = page.evaluate("""(() => { const c = document.getElementById('camera');
+            return c && getComputedStyle(c.closest('label')).display !== 'none' ? c.getAttribute('capture') : null; })()""")
+        if capture != "environment":
+            raise TestFailure(f"on a touch screen the page should offer the camera (capture=environment); got {capture!r}")
         print(f"upload {os.path.basename(PHOTO)}: a {PHOTO_LABEL}, page shows {shown}, photo {picture[0]}x{picture[1]} -> ok", flush=True)
 
         text = os.path.join(directory, "notes.txt")
