@@ -41,16 +41,24 @@ extension MNISTNormalizer {
     static let componentReach = 0.35
 
     /// Whether a decoded JPEG takes the photo path: dark marks on lighter paper, and not an
-    /// MNIST-style picture (light strokes on black go the scan path, as a PNG would). The marks
-    /// are the image's minority, so the polarity is the side of the median with the longer
-    /// tail: the darkest 0.5 % lie further below it than the brightest 0.5 % above. (The
-    /// border-versus-mean rule of the scan path does not hold for photos: a lighting gradient
-    /// makes the border as often darker than the mean as lighter.)
+    /// MNIST-style picture (light strokes on black go the scan path, as a PNG would).
+    ///
+    /// A picture whose median is at least 0.4 is a lit page, whatever is on it. Below that the
+    /// marks decide: they are the image's minority, so the polarity is the side of the median
+    /// with the longer tail (the darkest 0.5 % further below it than the brightest 0.5 % above).
+    /// The tails alone cannot decide for a lit page: a pen line can be under 0.1 % of a photo,
+    /// and a lighting gradient then makes the two tails equal (a thin 1 on a 12 MP photo with
+    /// 60 % fall-off read as a blank scan until this rule). Nor can the scan path's
+    /// border-versus-mean rule: a gradient makes the border as often darker than the mean.
     static func isPhotoOfPaper(_ gray: GrayImage) -> Bool {
         guard gray.width >= 16 && gray.height >= 16 else { return false }
         let middle = percentile(gray.pixels, 0.5)
+        if middle >= litPageMedian { return true }
         return middle - percentile(gray.pixels, 0.005) > percentile(gray.pixels, 0.995) - middle
     }
+
+    /// The median luminance above which a picture is a lit page of paper.
+    static let litPageMedian: Float = 0.4
 
     /// Steps 1 to 4: the digit's ink in 0...1 on a black field, cropped around the digit.
     static func photoInk(_ photo: PhotoImage) throws -> GrayImage {

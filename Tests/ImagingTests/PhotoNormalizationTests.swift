@@ -73,6 +73,23 @@ struct PhotoNormalizationTests {
         #expect(throws: ImageError.self) { try MNISTNormalizer().normalize(.photo(photo)) }
     }
 
+    /// A lit page under a linear lighting gradient with a thin pen line far under 1 % of its
+    /// pixels: the two tails of its histogram are equal, and it is still a photo of paper
+    /// (a thin 1 on a strongly shaded 12 MP photo was read as a blank scan), and is read.
+    @Test func shadedPageWithAThinLineIsAPhoto() throws {
+        let width = 400, height = 300
+        var samples = [UInt8](repeating: 0, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width { samples[y * width + x] = UInt8(242 - 128 * x / (width - 1)) }
+        }
+        let shaded = PhotoImage(width: width, height: height, channels: 1, samples: samples)
+        #expect(MNISTNormalizer.isPhotoOfPaper(shaded.grayImage()))
+        for y in 120..<170 { for x in 180..<182 { samples[y * width + x + (y - 120) / 10] = 60 } }
+        let sample = try MNISTNormalizer().normalize(.photo(PhotoImage(width: width, height: height, channels: 1, samples: samples)))
+        let extent = try #require(Self.inkExtent(sample))
+        #expect(extent.rows.count >= 19 && extent.columns.count <= 8, "a slanted 1: \(extent)")
+    }
+
     /// A JPEG that is an MNIST digit (white on black) takes the scan path and gives the same
     /// sample as the same pixels as luminance.
     @Test func lightOnDarkTakesTheScanPath() throws {
