@@ -28,8 +28,14 @@ struct TFServingRoutes {
             json += "]}"
             return .json(200, [UInt8](json.utf8))
         }
-        router.add(method: "GET", path: "/v1/models/{name}", status)
-        router.add(method: "GET", path: "/v1/models/{name}/versions/{version}", status)
+        // Checked on the head, before the route's "no body" limit: a GET of `name:predict`
+        // (with the body a POST would carry) is the wrong method, 405, not a body too large.
+        let statusTarget: Router.Admission = { request in
+            do { _ = try target(request, verb: nil) } catch let error as HTTPError { return error.protocolResponse } catch {}
+            return nil
+        }
+        router.add(method: "GET", path: "/v1/models/{name}", admission: statusTarget, status)
+        router.add(method: "GET", path: "/v1/models/{name}/versions/{version}", admission: statusTarget, status)
 
         let metadata: Router.Handler = { request in
             let version: String?

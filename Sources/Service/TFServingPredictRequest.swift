@@ -69,18 +69,31 @@ struct TFServingPredictRequest {
         guard instances.count <= maxImages else {
             throw HTTPError(status: 413, detail: "the request holds \(instances.count) instances; at most \(maxImages) per request")
         }
+        // Every image's header is read, and the request's pixels counted, before any is decoded.
+        let prepared = try instances.enumerated().map { index, instance in try prepare(instance, index: index, limits: limits) }
+        try limits.checkPixels(prepared.reduce(0) { total, instance in
+            if case .image(_, _, let header) = instance { return total + header.pixels }
+            return total
+        })
         var pixels: [Float] = []
         pixels.reserveCapacity(instances.count * 784)
-        var declaredPixels = 0
-        for (index, instance) in instances.enumerated() {
-            pixels += try decode(instance, index: index, limits: limits, declaredPixels: &declaredPixels)
+        for (index, instance) in prepared.enumerated() {
+            switch instance {
+            case .pixels(let values): pixels += values
+            case let .image(bytes, format, header):
+                pixels += try limits.decode(bytes, format: format, header: header, index: index)
+            }
         }
         return TFServingPredictRequest(format: format, pixels: pixels, count: instances.count)
     }
 
-    /// One instance's 784 pixels.
-    private static func decode(_ instance: Any, index: Int, limits: TensorRequestLimits,
-                               declaredPixels: inout Int) throws -> [Float] {
+    /// An instance as read from the JSON: its 784 pixels, or an encoded image and its header.
+    private enum PreparedInstance {
+        case pixels([Float])
+        case image([UInt8], ImageFormat?, ImageHeader)
+    }
+
+    private static func prepare(_ instance: Any, index: Int, limits: TensorRequestLimits) throws -> PreparedInstance {
         var value = instance
         if let named = value as? [String: Any], named["b64"] == nil {
             guard named.count == 1, let image = named[inputName] else {
@@ -98,8 +111,8 @@ struct TFServingPredictRequest {
             } catch let error as ImageError {
                 throw bad("instance \(index): \(error.description)")
             }
-            return try limits.decode(payload.bytes, format: payload.mediaType.flatMap { ImageFormat(mediaType: $0) },
-                                     index: index, declaredPixels: &declaredPixels)
+            let format = payload.mediaType.flatMap { ImageFormat(mediaType: $0) }
+            return .image(payload.bytes, format, try limits.peek(payload.bytes, format: format, index: index))
         }
         guard let list = value as? [Any] else {
             throw bad("instance \(index) must be a 28x28 list of numbers in 0-1 or {\"b64\": \"...\"}")
@@ -110,7 +123,7 @@ struct TFServingPredictRequest {
         guard pixels.count == 784 else {
             throw bad("instance \(index) holds \(pixels.count) values; a 28x28 image needs 784")
         }
-        return pixels
+        return .pixels(pixels)
     }
 
     private static func flatten(_ values: [Any], index: Int, into pixels: inout [Float]) throws {

@@ -22,28 +22,50 @@ struct TensorRequestLimits {
     /// Measures `json` (depth and value count, before anything is built) and reserves what
     /// parsing it will hold: an object per value, and its strings, about its size twice.
     func reserveParsing<Bytes: Collection<UInt8>>(_ json: Bytes) throws(HTTPError) -> MemoryReservation {
-        let values = try self.json.values(in: json)
+        let values: Int
+        do {
+            values = try self.json.values(in: json)
+        } catch where error.status == 413 {
+            let maxImages = configuration.maxImagesPerRequest
+            throw HTTPError(status: 413, title: error.title,
+                            detail: "\(error.detail): at most \(maxImages) image\(maxImages == 1 ? "" : "s") of 784 values per request")
+        }
         return try budget.reserveForRequest(values * Self.bytesPerJSONValue + 2 * json.count, for: "parsing the JSON body")
     }
 
-    /// Decodes one encoded image of a request into MNIST form: its header read first, its
-    /// pixels added to `declaredPixels` and checked against the request's cap, its decoding
-    /// held in the budget only while it runs (so one full-size image at a time is alive).
-    func decode(_ bytes: [UInt8], format: ImageFormat?, index: Int, declaredPixels: inout Int) throws -> [Float] {
+    /// Image `index`'s header, read without decoding (the per-image caps apply).
+    func peek(_ bytes: [UInt8], format: ImageFormat?, index: Int) throws -> ImageHeader {
         do {
-            let header = try ImageDecoder.peek(bytes, format: format, limits: configuration.decodeLimits)
-            declaredPixels += header.pixels
-            guard declaredPixels <= configuration.maxPixelsPerRequest else {
-                throw HTTPError(status: 413, title: "Too many pixels",
-                                detail: "the request's images declare more than \(configuration.maxPixelsPerRequest) pixels together")
-            }
-            let held = try budget.reserveForRequest(header.decodingBytes, for: "decoding instance \(index)")
-            defer { held.release() }
+            return try ImageDecoder.peek(bytes, format: format, limits: configuration.decodeLimits)
+        } catch let error as ImageError {
+            throw Self.problem(error, index: index)
+        }
+    }
+
+    /// Throws 413 when a request's images declare more pixels together than one may.
+    func checkPixels(_ declared: Int) throws(HTTPError) {
+        guard declared <= configuration.maxPixelsPerRequest else {
+            throw HTTPError(status: 413, title: "Too many pixels",
+                            detail: "the request's images declare \(declared) pixels, more than the limit of "
+                                + "\(configuration.maxPixelsPerRequest) per request")
+        }
+    }
+
+    /// Decodes image `index` (its `header` peeked before) into MNIST form, its decoding held
+    /// in the budget only while it runs, so one full-size image at a time is alive.
+    func decode(_ bytes: [UInt8], format: ImageFormat?, header: ImageHeader, index: Int) throws -> [Float] {
+        let held = try budget.reserveForRequest(header.decodingBytes, for: "decoding instance \(index)")
+        defer { held.release() }
+        do {
             let image = try ImageDecoder.decode(bytes, format: format, limits: configuration.decodeLimits)
             return try MNISTNormalizer(mode: .auto).normalize(image).pixels
         } catch let error as ImageError {
-            let problem = PredictRequest.problem(for: error, index: index)
-            throw HTTPError(status: problem.status, detail: problem.detail)
+            throw Self.problem(error, index: index)
         }
+    }
+
+    private static func problem(_ error: ImageError, index: Int) -> HTTPError {
+        let problem = PredictRequest.problem(for: error, index: index)
+        return HTTPError(status: problem.status, detail: problem.detail)
     }
 }

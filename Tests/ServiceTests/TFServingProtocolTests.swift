@@ -118,4 +118,15 @@ extension TFServingProtocolTests {
             #expect(response.status == 204 && response.header("Allow") == allow, "\(path): \(response.header("Allow") ?? "-")")
         }
     }
+
+    /// GET of a `:predict` path is the wrong method even with the body a POST would carry:
+    /// 405, decided on the head before the status route's "no body" limit could answer 413.
+    @Test func getWithABodyOnPredictIsMethodNotAllowed() throws {
+        let server = try ServiceHarness()
+        defer { server.stop() }
+        let response = try server.connect().request(method: "GET", path: "/v1/models/mnist-cnn:predict",
+                                                    headers: [("Content-Type", "application/json")],
+                                                    body: Array("{\"instances\": []}".utf8))
+        #expect(response.status == 405, "\(response.text)")
+    }
 }
