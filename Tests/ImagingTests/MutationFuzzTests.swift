@@ -123,9 +123,23 @@ import TestSupport
     ].map { try! JPEGFixtures.bytes($0) }
 
     /// Damage anywhere in a JPEG: markers, tables, EXIF and entropy-coded data, through
-    /// libjpeg behind the shim, the EXIF walk and the photo path.
+    /// libjpeg behind the shim, the EXIF walk and the photo path. `peek` agrees with `decode` on
+    /// every mutant: it fails with decode's error, or it counts the pixels decode produces.
     @Test func jpegMutations() {
-        fuzz(Self.jpegSeeds, count: 2000, seed: 6) { try Self.decodeAndNormalize($0, format: .jpeg) }
+        fuzz(Self.jpegSeeds, count: 2000, seed: 6) { bytes in
+            let limits = DecodeLimits(maxWidth: 512, maxHeight: 512)
+            let header: ImageHeader
+            do {
+                header = try ImageDecoder.peek(bytes, format: .jpeg, limits: limits)
+            } catch let peekError as ImageError {
+                #expect(throws: peekError) { try ImageDecoder.decode(bytes, format: .jpeg, limits: limits) }
+                throw peekError
+            }
+            let decoded = try ImageDecoder.decode(bytes, format: .jpeg, limits: limits)
+            #expect(header.pixels == decoded.width * decoded.height)
+            let sample = try MNISTNormalizer().normalize(decoded)
+            #expect(sample.pixels.count == 784 && sample.pixels.allSatisfy { (0...1).contains($0) })
+        }
     }
 
     static let pgmSeeds: [[UInt8]] = [
