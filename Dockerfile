@@ -6,7 +6,7 @@
 # Two stages: the official Swift image builds a release binary with the Swift runtime and
 # Foundation linked in statically (--static-swift-stdlib), so the runtime stage needs no Swift
 # toolchain, only what `ldd` shows the binary loading from the system: glibc, libstdc++/libgcc
-# (both already in debian:bookworm-slim, apt needs them) and zlib. No Docker engine runs on the
+# (both already in debian:bookworm-slim, apt needs them), zlib and libjpeg-turbo. No Docker engine runs on the
 # project's machines; scripts/rootfs-smoke.sh builds the binary with the same command and runs
 # it in a debootstrap'ed bookworm root with the same packages, user and paths as below.
 
@@ -19,9 +19,10 @@
 FROM swift:6.3.1-bookworm AS build
 
 # zlib1g-dev: headers and libz.so for the CZlib system-library target (linked as -lz).
+# libjpeg62-turbo-dev: headers and libjpeg.so (libjpeg-turbo) for CLibJPEG and JPEGShim.
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update -q \
-    && apt-get install -y -q --no-install-recommends zlib1g-dev \
+    && apt-get install -y -q --no-install-recommends zlib1g-dev libjpeg62-turbo-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
@@ -63,11 +64,12 @@ LABEL org.opencontainers.image.title="mnist-cnn" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
 
-# Only what the binary loads (zlib) and CA certificates; no recommends, no package lists left.
+# Only what the binary loads (zlib, libjpeg-turbo) and CA certificates; no recommends, no
+# package lists left.
 # No curl: HEALTHCHECK runs the binary's own `healthcheck` command.
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update -q \
-    && apt-get install -y -q --no-install-recommends zlib1g ca-certificates \
+    && apt-get install -y -q --no-install-recommends zlib1g libjpeg62-turbo ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed, numeric, unprivileged identity: Kubernetes' runAsNonRoot can verify a numeric USER,

@@ -58,6 +58,11 @@ let package = Package(
         // every instruction set's float epilogue gives the same bytes.
         .target(name: "Int8Kernels", path: "Sources/Int8Kernels",
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        // libjpeg-turbo (Debian's libjpeg62-turbo-dev) and the C shim that owns its error
+        // handling: setjmp/longjmp stay inside C, and libjpeg never exit()s the process.
+        .systemLibrary(name: "CLibJPEG", path: "Sources/CLibJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .target(name: "JPEGShim", dependencies: ["CLibJPEG"], path: "Sources/JPEGShim",
+                linkerSettings: [.linkedLibrary("jpeg")]),
         // The protocol every kernel module's `Kernel` conforms to (declarations only).
         .target(name: "KernelInterface"),
 
@@ -72,7 +77,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "ModelFile", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile"]),
-        .target(name: "Imaging", dependencies: ["Zlib"]),
+        .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
         .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
         .target(name: "MNISTDownload"),
@@ -101,7 +106,7 @@ let package = Package(
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ServiceTests", dependencies: [

@@ -16,7 +16,9 @@ What it checks, failing with a non-zero exit and a message that says what went w
   3. after the last stroke, the digit the page shows equals the test label (all digits must be
      right by default: the strokes are deterministic, so a miss is a real regression; use
      --min-correct to relax), and the 28x28 input preview holds ink;
-  4. it saves a screenshot of the page (and, with --train-screenshot, of the training view).
+  4. the upload control reads a PGM, a JPEG phone photo (shown upright on the page by its EXIF
+     orientation, with the 28x28 input painted) and answers a text file with the server's problem;
+  5. it saves a screenshot of the page (and, with --train-screenshot, of the training view).
 Every wait has a timeout, and the whole run is bounded by --timeout.
 """
 import argparse
@@ -39,6 +41,14 @@ import time
 PEN_RADIUS_MNIST = 1.1
 INK_THRESHOLD = 128
 POINTER_TYPES = ("mouse", "touch", "pen")
+
+
+# A phone photo from the test fixtures (scripts/photo-digits.py sample): a blue 2, stored
+# 640x480 with EXIF orientation 6, so upright it is portrait.
+# (A normalized path: Chromium cannot read a chosen file whose path has "..".)
+PHOTO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ImagingTests",
+                                      "Fixtures", "photos", "digit2-blue-exif6-640x480.jpg"))
+PHOTO_LABEL = "2"
 
 
 class TestFailure(Exception):
@@ -350,8 +360,9 @@ def upload(page, path):
 
 
 def check_uploads(page, images, labels, index):
-    """The upload control: a PGM (which the browser cannot even show) is read right; a text
-    file gives the server's problem document, shown readably instead of a digit."""
+    """The upload control: a PGM (which the browser cannot even show) is read right; a JPEG
+    phone photo is read right and shown; a text file gives the server's problem document,
+    shown readably instead of a digit."""
     with tempfile.TemporaryDirectory(prefix="browser-test-upload-") as directory:
         pgm = os.path.join(directory, f"mnist-test-{index}.pgm")
         with open(pgm, "wb") as handle:
@@ -362,6 +373,29 @@ def check_uploads(page, images, labels, index):
             error = page.evaluate("document.getElementById('predict-error').textContent")
             raise TestFailure(f"uploaded PGM of test image {index} (label {labels[index]}): page shows {shown!r} {error}")
         print(f"upload {os.path.basename(pgm)}: label {labels[index]}, page shows {shown} -> ok", flush=True)
+
+        # A phone photo (JPEG, blue pen, stored sideways with EXIF orientation 6): read right,
+        # shown upright beside the answer, and the 28x28 the network saw painted.
+        state = upload(page, PHOTO)
+        shown = page.evaluate("document.getElementById('digit').textContent.trim()")
+        if state != "done" or shown != PHOTO_LABEL:
+            error = page.evaluate("document.getElementById('predict-error').textContent")
+            raise TestFailure(f"uploaded photo {os.path.basename(PHOTO)} (a {PHOTO_LABEL}): page shows {shown!r} {error}")
+        picture = page.wait_for(
+            """(() => { const img = document.getElementById('photo');
+                return !document.getElementById('photo-figure').hidden && img.complete && img.naturalWidth > 0
+                    ? [img.naturalWidth, img.naturalHeight] : null; })()""",
+            10, "the uploaded photo shown on the page")
+        if picture[0] >= picture[1]:
+            raise TestFailure(f"the photo is shown {picture[0]}x{picture[1]}: not turned upright (portrait) by its EXIF orientation")
+        if page.evaluate("document.getElementById('input-preview').dataset.painted") != "true":
+            raise TestFailure("after the photo, the 28x28 input preview is not painted")
+        # The page runs with touch emulated (a coarse pointer, as on a phone): the camera is offered.
+        capture = page.evaluate("""(() => { const c = document.getElementById('camera');
+            return c && getComputedStyle(c.closest('label')).display !== 'none' ? c.getAttribute('capture') : null; })()""")
+        if capture != "environment":
+            raise TestFailure(f"on a touch screen the page should offer the camera (capture=environment); got {capture!r}")
+        print(f"upload {os.path.basename(PHOTO)}: a {PHOTO_LABEL}, page shows {shown}, photo {picture[0]}x{picture[1]} -> ok", flush=True)
 
         text = os.path.join(directory, "notes.txt")
         with open(text, "w") as handle:

@@ -296,7 +296,7 @@ done
 mkdir -p "$ROOT$WORKDIR_PATH"
 echo "root size: $(du -sh --exclude=proc "$ROOT" | cut -f1)"
 # shellcheck disable=SC2016  # dpkg-query's format, not shell
-in_root "$ROOT" dpkg-query -W -f '${Package} ${Version}\n' zlib1g ca-certificates libc6 libstdc++6 libgcc-s1
+in_root "$ROOT" dpkg-query -W -f '${Package} ${Version}\n' zlib1g libjpeg62-turbo ca-certificates libc6 libstdc++6 libgcc-s1
 
 say "ldd inside the root"
 in_root "$ROOT" ldd /usr/local/bin/mnist-cnn | tee "$RUN/ldd.txt"

@@ -10,7 +10,8 @@ public struct DecodeLimits: Equatable, Sendable {
     /// from overflow.
     public var maxDecompressedBytes: Int
     /// The most pixels (width x height) one image may declare: the size of its `GrayImage`
-    /// (one byte per pixel) and what its decoding and normalizing cost in time.
+    /// (one byte per pixel) and what its decoding and normalizing cost in time. A JPEG's
+    /// width, height and pixels are checked at the DCT scale it is decoded at.
     public var maxPixels: Int
 
     public init(maxWidth: Int = 4096, maxHeight: Int = 4096, maxDecompressedBytes: Int = 64 << 20,

@@ -3,6 +3,9 @@
 public enum DecodedImage: Equatable, Sendable {
     /// A PNG or PGM: luminance, 0 black and 1 white.
     case luminance(GrayImage)
+    /// A JPEG: a camera picture, upright, in colour if the file was. The normalizer treats it
+    /// as a photo (uneven light, tinted paper, coloured ink) unless it looks like a scan.
+    case photo(PhotoImage)
     /// 784 raw bytes: a 28x28 image already in MNIST form (0 background, 255 ink), passed
     /// through untouched by the normalizer.
     case mnistReady([UInt8])
@@ -10,6 +13,7 @@ public enum DecodedImage: Equatable, Sendable {
     public var width: Int {
         switch self {
         case .luminance(let image): return image.width
+        case .photo(let image): return image.width
         case .mnistReady: return MNISTNormalizer.side
         }
     }
@@ -17,6 +21,7 @@ public enum DecodedImage: Equatable, Sendable {
     public var height: Int {
         switch self {
         case .luminance(let image): return image.height
+        case .photo(let image): return image.height
         case .mnistReady: return MNISTNormalizer.side
         }
     }

@@ -83,6 +83,13 @@ public struct GrayImage: Sendable, PixelGrid {
     public static func onWhitePaper(_ luminance: Float, alpha: Float) -> Float {
         luminance * alpha + (1 - alpha)
     }
+
+    /// The picture as it is meant to be seen, for an image that carried an EXIF orientation:
+    /// its codes moved, its level table kept, so turning costs one byte per pixel.
+    public func oriented(_ orientation: ExifOrientation) -> GrayImage {
+        let turned = orientation.apply(to: codes, width: width, height: height, channels: 1)
+        return GrayImage(width: turned.width, height: turned.height, codes: turned.samples, levels: levels)
+    }
 }
 
 extension GrayImage: Equatable {

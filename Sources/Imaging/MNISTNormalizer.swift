@@ -18,6 +18,11 @@
 ///    it with `scipy.ndimage.center_of_mass` — clamped so the digit stays inside the field.
 ///    An integer shift keeps the values exact and lands within 0.5 px.
 ///
+/// A JPEG (`DecodedImage.photo`) is read as a photo of paper, dark marks on a lighter page, by
+/// the steps in `MNISTNormalizer+Photo.swift` (paper estimate under uneven light, ink by
+/// colour, specks and edges dropped, strokes grown to MNIST's width) before the same framing;
+/// a JPEG that looks like an MNIST digit or has light strokes on dark takes rules 2 and 3.
+///
 /// `.off`: no processing. The image must be 28x28; its values are taken as stored, bright = ink
 /// (the MNIST convention of digits exported from the dataset), without polarity detection:
 /// whoever turns normalization off is saying the image is already in MNIST form.
@@ -64,6 +69,17 @@ public struct MNISTNormalizer: Sendable {
                 if Self.looksLikeMNIST(gray) { return MNISTSample(pixels: gray.pixels) }
                 return try Self.normalizeFully(gray)
             }
+        case .photo(let photo):
+            let gray = photo.grayImage()
+            switch mode {
+            case .off:
+                return try normalize(.luminance(gray))
+            case .auto:
+                if Self.looksLikeMNIST(gray) { return MNISTSample(pixels: gray.pixels) }
+                if !Self.isPhotoOfPaper(gray) { return try Self.normalizeFully(gray) }
+                let ink = try Self.photoInk(photo)
+                return try Self.framed(ink, ink: ink.levels)
+            }
         }
     }
 
@@ -83,7 +99,12 @@ public struct MNISTNormalizer: Sendable {
     /// through a second level table (`inkLevels`), so the only full-size buffer is the decoded
     /// image's one byte per pixel.
     static func normalizeFully(_ image: GrayImage) throws -> MNISTSample {
-        let ink = try inkLevels(image)
+        try framed(image, ink: inkLevels(image))
+    }
+
+    /// The ink of `image` (its codes read through `ink`: 0 paper, 1 ink) framed MNIST-style:
+    /// bounding box, longer side scaled to 20 px, centre of mass at (14, 14).
+    static func framed(_ image: GrayImage, ink: [Float]) throws -> MNISTSample {
         guard let box = boundingBox(image, levels: ink) else { throw ImageError.unusable("image has no ink") }
         let scale = Double(boxSide) / Double(max(box.width, box.height))
         func scaledSide(_ length: Int) -> Int { max(1, min(boxSide, Int((Double(length) * scale).rounded()))) }

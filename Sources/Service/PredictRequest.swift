@@ -24,7 +24,7 @@ struct PredictRequest {
 
     /// The media types a body may declare; anything else is 415.
     static let supportedTypes = [
-        "application/octet-stream", "image/png", "image/x-portable-graymap", "application/json",
+        "application/octet-stream", "image/png", "image/jpeg", "image/x-portable-graymap", "application/json",
         "text/plain", "multipart/form-data",
     ]
 
@@ -87,7 +87,7 @@ struct PredictRequest {
         }
 
         guard !request.body.isEmpty else {
-            throw HTTPError(status: 422, title: "Empty body", detail: "the request body is empty: send an image (PNG, PGM, 784 raw bytes, base64 or JSON)")
+            throw HTTPError(status: 422, title: "Empty body", detail: "the request body is empty: send an image (PNG, JPEG, PGM, 784 raw bytes, base64 or JSON)")
         }
         var payloads: [(bytes: [UInt8], format: ImageFormat?)] = []
         var isBatch = false
@@ -102,7 +102,8 @@ struct PredictRequest {
             payloads = [sniffed(request.body)]
         case "application/octet-stream":
             payloads = [(request.body, .raw784)]
-        case "image/png", "image/x-portable-graymap", "image/x-pgm", "image/pgm", "image/x-portable-anymap":
+        case "image/png", "image/x-portable-graymap", "image/x-pgm", "image/pgm", "image/x-portable-anymap",
+             "image/jpeg", "image/jpg", "image/pjpeg":
             payloads = [(request.body, ImageFormat(mediaType: declared!.essence))]
         case "application/json":
             if let problem = limits.json.problem(request.body) { throw problem }
@@ -152,7 +153,7 @@ struct PredictRequest {
         }
     }
 
-    /// A body with no useful type: PNG or PGM by magic, 784 bytes as raw, else base64 text.
+    /// A body with no useful type: PNG, JPEG or PGM by magic, 784 bytes as raw, else base64 text.
     private static func sniffed(_ body: [UInt8]) -> (bytes: [UInt8], format: ImageFormat?) {
         if let format = ImageFormat.sniff(body) { return (body, format) }
         if let payload = try? Base64.decodePayload(body) {

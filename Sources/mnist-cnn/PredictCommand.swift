@@ -9,7 +9,7 @@ import Training
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify image files: PNG, PGM (P5/P2) or 784 raw bytes (28x28, MNIST polarity).")
+        abstract: "Classify image files: PNG, JPEG, PGM (P5/P2) or 784 raw bytes (28x28, MNIST polarity).")
 
     @Option(help: "Model file (env MNIST_CNN_MODEL).") var model: String?
     @Option(help: "auto (MNIST-style: polarity, bounding box, 20x20, centre of mass) or off.") var normalize = "auto"
@@ -30,6 +30,7 @@ struct PredictCommand: ParsableCommand {
                     let bytes = try readFile(file)
                     let extensionFormat: ImageFormat? = switch (file as NSString).pathExtension.lowercased() {
                     case "png": .png
+                    case "jpg", "jpeg": .jpeg
                     case "pgm", "pnm": .pgm
                     case "raw", "bin", "gray": .raw784
                     default: nil

@@ -43,7 +43,8 @@ import Testing
         #expect(ImageFormat(mediaType: "image/x-pgm") == .pgm)
         #expect(ImageFormat(mediaType: " image/pgm ") == .pgm)
         #expect(ImageFormat(mediaType: "application/octet-stream") == .raw784)
-        #expect(ImageFormat(mediaType: "image/jpeg") == nil)
+        #expect(ImageFormat(mediaType: "image/jpeg") == .jpeg)
+        #expect(ImageFormat(mediaType: "image/gif") == nil)
         #expect(ImageFormat(mediaType: "") == nil)
     }
 

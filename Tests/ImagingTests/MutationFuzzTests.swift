@@ -115,6 +115,33 @@ import TestSupport
         #expect(outcomes == 2000)
     }
 
+    /// JPEGs written by libjpeg-turbo's encoder (Pillow): gray, RGB baseline and progressive,
+    /// Adobe CMYK, restart markers, little- and big-endian EXIF.
+    static let jpegSeeds: [[UInt8]] = [
+        "gray-baseline.jpg", "rgb-baseline.jpg", "rgb-progressive.jpg", "cmyk-adobe.jpg", "rgb-restart.jpg",
+        "orientation-5.jpg", "orientation-6-big-endian.jpg",
+    ].map { try! JPEGFixtures.bytes($0) }
+
+    /// Damage anywhere in a JPEG: markers, tables, EXIF and entropy-coded data, through
+    /// libjpeg behind the shim, the EXIF walk and the photo path. `peek` agrees with `decode` on
+    /// every mutant: it fails with decode's error, or it counts the pixels decode produces.
+    @Test func jpegMutations() {
+        fuzz(Self.jpegSeeds, count: 2000, seed: 6) { bytes in
+            let limits = DecodeLimits(maxWidth: 512, maxHeight: 512)
+            let header: ImageHeader
+            do {
+                header = try ImageDecoder.peek(bytes, format: .jpeg, limits: limits)
+            } catch let peekError as ImageError {
+                #expect(throws: peekError) { try ImageDecoder.decode(bytes, format: .jpeg, limits: limits) }
+                throw peekError
+            }
+            let decoded = try ImageDecoder.decode(bytes, format: .jpeg, limits: limits)
+            #expect(header.pixels == decoded.width * decoded.height)
+            let sample = try MNISTNormalizer().normalize(decoded)
+            #expect(sample.pixels.count == 784 && sample.pixels.allSatisfy { (0...1).contains($0) })
+        }
+    }
+
     static let pgmSeeds: [[UInt8]] = [
         PGMEncoder.encode(PGMTests.randomImage(width: 12, height: 9, maxval: 255, seed: 1), comment: "seed"),
         PGMEncoder.encode(PGMTests.randomImage(width: 5, height: 7, maxval: 1000, seed: 2)),

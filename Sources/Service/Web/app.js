@@ -90,6 +90,7 @@ async function predict(body, contentType) {
 
 const pad = new DrawingPad($('pad'), async (drawing) => {
   source.textContent = '';
+  showPhoto(null);
   try {
     const png = await drawing.toPNG();
     await predict(png, 'image/png');
@@ -105,19 +106,43 @@ $('clear').addEventListener('click', () => {
   showNothing();
   setState('idle');
   source.textContent = '';
+  showPhoto(null);
 });
 
+const photoFigure = $('photo-figure');
+const photo = $('photo');
+
+/** Shows the chosen picture (the browser turns it by its EXIF orientation, as the server does). */
+function showPhoto(file) {
+  if (photo.src) URL.revokeObjectURL(photo.src);
+  if (!file || !file.type.startsWith('image/')) {
+    photo.removeAttribute('src');
+    photoFigure.hidden = true;
+    return;
+  }
+  photo.src = URL.createObjectURL(file);
+  photoFigure.hidden = false;
+}
+
+/** The upload and camera controls: the file is posted as-is. */
+function sendFile(input) {
+  return async () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    pad.clear();
+    showPhoto(file);
+    source.textContent = `Uploaded ${file.name} (${file.type || 'type unknown'}, ${file.size.toLocaleString()} bytes)`;
+    // The server decodes PNG, JPEG and PGM and recognises an untyped body by its content, so
+    // an empty File.type (common for .pgm) is left for it to sniff.
+    await predict(file, file.type || undefined);
+    input.value = ''; // choosing the same file again fires `change` again
+  };
+}
+
 const upload = $('upload');
-upload.addEventListener('change', async () => {
-  const file = upload.files && upload.files[0];
-  if (!file) return;
-  pad.clear();
-  source.textContent = `Uploaded ${file.name} (${file.type || 'type unknown'}, ${file.size.toLocaleString()} bytes)`;
-  // Posted as-is: the server decodes PNG and PGM and recognises an untyped body by its content,
-  // so an empty File.type (common for .pgm) is left for it to sniff.
-  await predict(file, file.type || undefined);
-  upload.value = ''; // choosing the same file again fires `change` again
-});
+upload.addEventListener('change', sendFile(upload));
+const camera = $('camera');
+camera.addEventListener('change', sendFile(camera));
 
 // The training view re-reads the drawing with a model that was just activated.
 document.addEventListener('model-activated', () => {
