@@ -167,3 +167,18 @@ extension HTTPError {
     /// This error in the protocols' shape (`error` beside the problem fields).
     var protocolResponse: HTTPResponse { .protocolError(status: status, detail, headers: headers) }
 }
+
+extension HTTPResponder {
+    /// Runs `work` and gives its result; a thrown error is answered at once in the tensor
+    /// protocols' shape (an `HTTPError` with its own status, anything else 400) and gives nil.
+    func answeringProtocolErrors<Result>(_ work: () throws -> Result) -> Result? {
+        do {
+            return try work()
+        } catch let error as HTTPError {
+            send(error.protocolResponse)
+        } catch {
+            send(.protocolError(status: 400, "\(error)"))
+        }
+        return nil
+    }
+}

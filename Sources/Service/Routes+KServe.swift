@@ -78,16 +78,8 @@ struct KServeRoutes {
     }
 
     private func handleInfer(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        let parsed: KServeInferRequest
-        do {
-            parsed = try KServeInferRequest.parse(request, limits: limits)
-        } catch let error as HTTPError {
-            responder.send(error.protocolResponse)
-            return
-        } catch {
-            responder.send(.protocolError(status: 400, "\(error)"))
-            return
-        }
+        guard let parsed = responder.answeringProtocolErrors({ try KServeInferRequest.parse(request, limits: limits) })
+        else { return }
         versions.submit(images: parsed.pixels, count: parsed.count, version: request.pathParameters["version"]) { result in
             switch result {
             case .success(let answer):

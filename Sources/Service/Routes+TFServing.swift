@@ -46,16 +46,7 @@ struct TFServingRoutes {
         router.add(method: "GET", path: "/v1/models/{name}/versions/{version}/metadata", metadata)
 
         let predict: Router.AsyncHandler = { request, responder in
-            let version: String?
-            do {
-                (_, version) = try target(request, verb: "predict")
-            } catch let error as HTTPError {
-                responder.send(error.protocolResponse)
-                return
-            } catch {
-                responder.send(.protocolError(status: 400, "\(error)"))
-                return
-            }
+            guard let (_, version) = responder.answeringProtocolErrors({ try target(request, verb: "predict") }) else { return }
             guard readiness.current != .starting else {
                 responder.send(.protocolError(status: 503, "not ready: \(readiness.reason)", headers: ["Retry-After": "1"]))
                 return
@@ -122,16 +113,8 @@ struct TFServingRoutes {
     }
 
     private func handlePredict(_ request: HTTPRequest, version: String?, _ responder: HTTPResponder) {
-        let parsed: TFServingPredictRequest
-        do {
-            parsed = try TFServingPredictRequest.parse(request.body, limits: limits)
-        } catch let error as HTTPError {
-            responder.send(error.protocolResponse)
-            return
-        } catch {
-            responder.send(.protocolError(status: 400, "\(error)"))
-            return
-        }
+        guard let parsed = responder.answeringProtocolErrors({ try TFServingPredictRequest.parse(request.body, limits: limits) })
+        else { return }
         versions.submit(images: parsed.pixels, count: parsed.count, version: version) { result in
             switch result {
             case .success(let answer):
