@@ -63,8 +63,16 @@ public final class InferenceBatcher: @unchecked Sendable {
     private var queue: [Pending] = []
     private var queuedImages = 0
     private var stopping = false
+    /// Whether a pass is running, on the inference thread or inline on a submitter's: the
+    /// network is not thread-safe, so there is never more than one.
+    private var passRunning = false
+    /// Requests the last pass answered: more than one means requests are arriving together,
+    /// and a lone image is then queued to join the next batch rather than run inline (an
+    /// inline pass holds its network thread, and with it the requests that would have joined).
+    private var lastPassRequests = 0
     private var input: [Float] = []
-    /// Called on the inference thread after each pass.
+    /// Called after each pass, on the thread that ran it: the inference thread, or a
+    /// submitter's for an inline pass.
     public var onBatch: (@Sendable (BatchRecord) -> Void)?
 
     public init(slot: ModelSlot, settings: Settings) {
@@ -92,11 +100,33 @@ public final class InferenceBatcher: @unchecked Sendable {
 
     /// Queues `count` images (each 784 floats) and calls `completion` once, from the inference
     /// thread, with their probabilities or the reason there are none.
-    public func submit(images: [Float], count: Int, completion: @escaping @Sendable (Result<Answer, Failure>) -> Void) {
+    ///
+    /// With `inlineWhenIdle`, a single image that finds the batcher idle (nothing queued, no
+    /// pass running, greedy batching) is run on the caller's thread instead, and `completion`
+    /// is called there before this returns. A lone request so skips two thread hand-offs: the
+    /// inference thread's wake-up and the event loop's wake-up to write the answer, each tens
+    /// of microseconds on a busy machine. Under load requests find a pass running and queue,
+    /// so batches form as before, and while passes answer several requests at once none runs
+    /// inline; the answer is the same either way (batching changes no bit).
+    public func submit(images: [Float], count: Int, inlineWhenIdle: Bool = false,
+                       completion: @escaping @Sendable (Result<Answer, Failure>) -> Void) {
         condition.lock()
         if stopping {
             condition.unlock()
             completion(.failure(.stopped))
+            return
+        }
+        if inlineWhenIdle && count == 1 && queue.isEmpty && !passRunning && lastPassRequests <= 1
+            && settings.maxQueueDelayMicroseconds == 0 {
+            passRunning = true
+            condition.unlock()
+            process([Pending(images: images, count: count, enqueued: Benchmark.clock(), completion: completion)], images: count)
+            condition.lock()
+            passRunning = false
+            lastPassRequests = 1
+            // The inference thread waits for this pass to end before it takes what queued meanwhile.
+            if !queue.isEmpty || stopping { condition.signal() }
+            condition.unlock()
             return
         }
         if !queue.isEmpty && queuedImages + count > settings.maxQueuedImages {
@@ -131,12 +161,12 @@ public final class InferenceBatcher: @unchecked Sendable {
             let spinUntil = Benchmark.clock() + Self.spinSeconds
             while Benchmark.clock() < spinUntil {
                 condition.lock()
-                let waiting = !queue.isEmpty || stopping
+                let waiting = (!queue.isEmpty && !passRunning) || stopping
                 condition.unlock()
                 if waiting { break }
             }
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while passRunning || (queue.isEmpty && !stopping) { condition.wait() }
             if queue.isEmpty && stopping {
                 condition.unlock()
                 return
@@ -159,8 +189,13 @@ public final class InferenceBatcher: @unchecked Sendable {
                 queue.removeFirst()
             }
             queuedImages -= images
+            passRunning = true
             condition.unlock()
             process(taken, images: images)
+            condition.lock()
+            passRunning = false
+            lastPassRequests = taken.count
+            condition.unlock()
         }
     }
 

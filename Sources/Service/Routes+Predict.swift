@@ -7,7 +7,8 @@ import TensorCore
 /// the memory budget, what decoding them will hold; decode and normalize them one at a time
 /// (on the network thread when they are small, on low-priority `DecodeWorkers` when they
 /// declare many pixels); and hand the batch to the batcher. The response goes out from the
-/// inference thread when the batch is done.
+/// inference thread when the batch is done, or, for a lone image the idle batcher runs inline,
+/// straight from the network thread.
 struct PredictRoutes {
     let batcher: InferenceBatcher
     let configuration: ServiceConfiguration
@@ -149,7 +150,7 @@ struct PredictRoutes {
         parsed.reservation.release()
         let normalizedInputs = inputs
         let renderedRequest = answerRequest
-        batcher.submit(images: pixels, count: count) { result in
+        batcher.submit(images: pixels, count: count, inlineWhenIdle: true) { result in
             defer { reservation.release() }
             switch result {
             case .success(let answer):
