@@ -251,12 +251,7 @@ public final class Network {
 
     /// Class probabilities for `batch` images, [batch][classes].
     public func predict(_ input: UnsafePointer<Float>, batch: Int) -> [Float] {
-        let logits = forward(input, batch: batch)
-        var probabilities = [Float](repeating: 0, count: batch * classes)
-        probabilities.withUnsafeMutableBufferPointer {
-            softmax(logits.baseAddress!, into: $0.baseAddress!, batch: batch, classes: classes)
-        }
-        return probabilities
+        softmax(forward(input, batch: batch), batch: batch, classes: classes)
     }
 
     public func predict(_ input: [Float], batch: Int) -> [Float] {

@@ -337,12 +337,7 @@ public final class QuantizedNetwork {
 
     /// Class probabilities for `batch` images, [batch][classes].
     public func predict(_ input: UnsafePointer<Float>, batch: Int) -> [Float] {
-        let logits = forward(input, batch: batch)
-        var probabilities = [Float](repeating: 0, count: batch * classes)
-        probabilities.withUnsafeMutableBufferPointer {
-            softmax(logits.baseAddress!, into: $0.baseAddress!, batch: batch, classes: classes)
-        }
-        return probabilities
+        softmax(forward(input, batch: batch), batch: batch, classes: classes)
     }
 
     /// One micro-batch through every step: each image through the convolutions and pooling on

@@ -20,6 +20,15 @@ public func softmax(_ logits: UnsafePointer<Float>, into probabilities: UnsafeMu
     }
 }
 
+/// Softmax of each row of `logits` [batch][classes] as a new array: what `predict` returns.
+func softmax(_ logits: UnsafeBufferPointer<Float>, batch: Int, classes: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: batch * classes) { buffer, initialized in
+        guard batch * classes > 0 else { initialized = 0; return }
+        softmax(logits.baseAddress!, into: buffer.baseAddress!, batch: batch, classes: classes)
+        initialized = batch * classes
+    }
+}
+
 /// Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
 ///
 /// - Parameters:
