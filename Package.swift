@@ -67,6 +67,8 @@ let package = Package(
         .target(name: "KernelInterface"),
 
         // MARK: - Library modules (dependencies point one way: down this list)
+        // The system edge: file access with injectable faults, atomic replacement, the clock.
+        .target(name: "Platform"),
         .target(name: "Zlib", dependencies: ["CZlib"]),
         // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
         // training and the full test set in seconds.
@@ -75,14 +77,14 @@ let package = Package(
                                 .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "ModelFile", dependencies: ["TensorCore"]),
-        .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile"]),
+        .target(name: "ModelFile", dependencies: ["TensorCore", "Platform"]),
+        .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"]),
         .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
         .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
         .target(name: "MNISTDownload"),
         .target(name: "Service", dependencies: [
-            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1",
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -104,13 +106,13 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
-        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ServiceTests", dependencies: [
-            "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "TestSupport",
+            "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ModelFile
+import Platform
 import TestSupport
 
 /// Counts file-system calls and fails exactly the Nth with EIO (a transient fault).

@@ -152,6 +152,6 @@ extension FileSystem {
 }
 
 /// The text of the current `errno`.
-func errnoText(_ code: Int32) -> String {
+public func errnoText(_ code: Int32) -> String {
     String(cString: strerror(code))
 }
