@@ -103,7 +103,7 @@ let package = Package(
         ]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),

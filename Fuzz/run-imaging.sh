@@ -4,7 +4,8 @@
 #   Fuzz/run-imaging.sh [SECONDS] [TARGET...]     (default: 60 seconds each; all four targets)
 #
 # Targets: ImagingPNG ImagingPGM ImagingBase64 ImagingJPEG. Each harness is compiled into the
-# Imaging module (so it may use internal API) with -sanitize=fuzzer,address, against a
+# Imaging module (so it may use internal API), with the tests' encoders from Tests/TestSupport
+# that the round-trip harnesses re-encode with, using -sanitize=fuzzer,address, against a
 # separately built Zlib wrapper module and the JPEGShim C file (instrumented too, so coverage
 # reaches the shim; libjpeg-turbo itself is Debian's uninstrumented libjpeg.so, from
 # libjpeg62-turbo-dev). Binaries go to .build-fuzz/, corpora and crash files to
@@ -32,6 +33,9 @@ printf 'module JPEGShim {\n    header "%s"\n    export *\n}\n' "$ROOT/Sources/JP
 clang -O1 -g -fsanitize=fuzzer-no-link,address -I "$ROOT/Sources/JPEGShim/include" \
     -c "$ROOT/Sources/JPEGShim/jpeg_shim.c" -o "$BUILD/jpeg_shim.o"
 
+# Test-only encoders (not in the Imaging module itself), compiled into each harness.
+ENCODERS="$ROOT/Tests/TestSupport/PNGEncoder.swift $ROOT/Tests/TestSupport/PGMEncoder.swift $ROOT/Tests/TestSupport/Base64+Encode.swift"
+
 status=0
 for target in $TARGETS; do
     echo "== $target: building"
@@ -39,7 +43,7 @@ for target in $TARGETS; do
     # show it only when the build fails.
     if ! swiftc -parse-as-library -O -g -sanitize=fuzzer,address -module-name Imaging \
             -I "$BUILD" -I "$ROOT/Sources/CZlib" -I "$BUILD/JPEGShim" \
-            "$ROOT"/Sources/Imaging/*.swift "$ROOT/Fuzz/$target"/*.swift "$BUILD/Zlib.o" -lz \
+            "$ROOT"/Sources/Imaging/*.swift "$ROOT/Fuzz/$target"/*.swift $ENCODERS "$BUILD/Zlib.o" -lz \
             "$BUILD/jpeg_shim.o" -ljpeg \
             -o "$BUILD/$target" > "$BUILD/$target.build.log" 2>&1; then
         cat "$BUILD/$target.build.log"

@@ -10,7 +10,7 @@ public enum ImageFormat: String, Equatable, Sendable, CaseIterable {
     case raw784
 
     /// The PNG file signature (PNG spec 5.2).
-    static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    public static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// Recognises a format by its content: `.png` by the 8-byte signature, `.jpeg` by SOI and a marker (FF D8 FF), `.pgm` by `P5` or
     /// `P2` followed by whitespace or `#`, `.raw784` when there are exactly 784 bytes and no

@@ -7,8 +7,10 @@ public enum PNGFilter: UInt8, Equatable, Sendable, CaseIterable {
     case average = 3
     case paeth = 4
 
+    /// The Paeth predictor (spec 9.4): whichever of left, above and upper-left is closest to
+    /// `a + b - c`. Public for the tests' PNG encoder (TestSupport), which filters with it.
     @inline(__always)
-    static func paethPredictor(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> UInt8 {
+    public static func paethPredictor(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> UInt8 {
         let p = Int(a) + Int(b) - Int(c)
         let pa = abs(p - Int(a)), pb = abs(p - Int(b)), pc = abs(p - Int(c))
         if pa <= pb && pa <= pc { return a }
@@ -46,25 +48,6 @@ public enum PNGFilter: UInt8, Equatable, Sendable, CaseIterable {
                 let upperLeft = (i >= bpp ? previous?[i - bpp] : nil) ?? 0
                 output[i] = input[i] &+ paethPredictor(left, above, upperLeft)
             }
-        }
-    }
-
-    /// Applies this filter to the raw row `input` (with raw `previous`, nil on a first row).
-    static func filter(_ filter: PNGFilter, input: UnsafePointer<UInt8>, previous: UnsafePointer<UInt8>?,
-                       output: UnsafeMutablePointer<UInt8>, count: Int, bpp: Int) {
-        for i in 0..<count {
-            let left = i >= bpp ? input[i - bpp] : 0
-            let above = previous?[i] ?? 0
-            let upperLeft = (i >= bpp ? previous?[i - bpp] : nil) ?? 0
-            let prediction: UInt8
-            switch filter {
-            case .none: prediction = 0
-            case .sub: prediction = left
-            case .up: prediction = above
-            case .average: prediction = UInt8((Int(left) + Int(above)) >> 1)
-            case .paeth: prediction = paethPredictor(left, above, upperLeft)
-            }
-            output[i] = input[i] &- prediction
         }
     }
 }

@@ -69,7 +69,8 @@ public struct PNGImage: Equatable, Sendable {
     /// Bytes per packed row.
     public var rowBytes: Int { Self.rowBytes(width: width, colorType: colorType, bitDepth: bitDepth) }
 
-    static func rowBytes(width: Int, colorType: PNGColorType, bitDepth: Int) -> Int {
+    /// Bytes per packed row of an image `width` pixels wide (an interlaced pass's row, too).
+    public static func rowBytes(width: Int, colorType: PNGColorType, bitDepth: Int) -> Int {
         (width * colorType.channels * bitDepth + 7) / 8
     }
 

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Imaging
 
 /// Format sniffing, media types and the single decoding entry point.

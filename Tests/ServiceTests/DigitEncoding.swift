@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 
 /// One way a client sends a digit to `POST /predict`: the Content-Type (nil sends none), the
 /// body the test encodes from a real MNIST digit, and what the answer must look like.

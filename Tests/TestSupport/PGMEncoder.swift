@@ -1,4 +1,7 @@
-/// Writes netpbm graymaps, binary (P5) or plain (P2).
+import Imaging
+
+/// Writes netpbm graymaps, binary (P5) or plain (P2), for the tests of the PGM decoder in
+/// `Imaging` (the service reads PGM but never writes one).
 public enum PGMEncoder {
     /// The file bytes for `image`.
     ///

@@ -1,8 +1,9 @@
+import Imaging
 import Zlib
 
 /// Writes PNG files: every color type and bit depth `PNGImage` can hold, a chosen or adaptive
-/// filter, optionally Adam7-interlaced. The service uses `encodeGray8` to return the 28x28
-/// image the network saw; the tests use `encode` to produce every PNG variant.
+/// filter, optionally Adam7-interlaced, so the tests can produce every PNG variant the decoder
+/// in `Imaging` must read. Test-only: the service decodes PNG but never writes one.
 public enum PNGEncoder {
     /// How each row's filter is chosen.
     public enum FilterStrategy: Equatable, Sendable {
@@ -42,19 +43,19 @@ public enum PNGEncoder {
                             samples: pixels.map(UInt16.init)))
     }
 
-    static func appendUInt32(_ value: UInt32, to output: inout [UInt8]) {
+    public static func appendUInt32(_ value: UInt32, to output: inout [UInt8]) {
         output += [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
     }
 
     /// Appends length, type, data and the CRC over type and data.
-    static func appendChunk(_ type: String, _ data: [UInt8], to output: inout [UInt8]) {
+    public static func appendChunk(_ type: String, _ data: [UInt8], to output: inout [UInt8]) {
         appendUInt32(UInt32(data.count), to: &output)
         let typeAndData = Array(type.utf8) + data
         output += typeAndData
         appendUInt32(Zlib.crc32(typeAndData), to: &output)
     }
 
-    static func transparencyBytes(_ transparency: PNGTransparency) -> [UInt8] {
+    private static func transparencyBytes(_ transparency: PNGTransparency) -> [UInt8] {
         func twoBytes(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(truncatingIfNeeded: value)] }
         switch transparency {
         case .grayKey(let gray): return twoBytes(gray)
@@ -64,7 +65,7 @@ public enum PNGEncoder {
     }
 
     /// Each packed row of `rows` preceded by its filter byte and filtered.
-    static func filteredRows(_ rows: [UInt8], width: Int, height: Int, image: PNGImage, filter: FilterStrategy) -> [UInt8] {
+    private static func filteredRows(_ rows: [UInt8], width: Int, height: Int, image: PNGImage, filter: FilterStrategy) -> [UInt8] {
         let rowBytes = PNGImage.rowBytes(width: width, colorType: image.colorType, bitDepth: image.bitDepth)
         let stride = max(1, image.colorType.channels * image.bitDepth / 8)
         var output = [UInt8](repeating: 0, count: height * (rowBytes + 1))
@@ -81,8 +82,8 @@ public enum PNGEncoder {
                         if case .fixed(let chosen) = filter { choices = [chosen] } else { choices = PNGFilter.allCases }
                         var bestCost = Int.max
                         for choice in choices {
-                            PNGFilter.filter(choice, input: input, previous: previous,
-                                             output: candidate.baseAddress!, count: rowBytes, bpp: stride)
+                            filterRow(choice, input: input, previous: previous,
+                                      output: candidate.baseAddress!, count: rowBytes, bpp: stride)
                             let cost = choices.count == 1 ? 0 : candidate.reduce(0) { $0 + abs(Int(Int8(bitPattern: $1))) }
                             if cost < bestCost {
                                 bestCost = cost
@@ -98,7 +99,7 @@ public enum PNGEncoder {
     }
 
     /// The seven Adam7 passes, each extracted as its own small image and filtered.
-    static func filteredPasses(_ image: PNGImage, filter: FilterStrategy) -> [UInt8] {
+    private static func filteredPasses(_ image: PNGImage, filter: FilterStrategy) -> [UInt8] {
         let bitsPerPixel = image.colorType.channels * image.bitDepth
         let rowBytes = image.rowBytes
         var output = [UInt8]()
@@ -122,5 +123,25 @@ public enum PNGEncoder {
             output += filteredRows(passRows, width: passWidth, height: passHeight, image: image, filter: filter)
         }
         return output
+    }
+
+    /// Applies `filter` to the raw row `input` (with raw `previous`, nil on a first row): the
+    /// inverse of the decoder's unfiltering, spec 9.2.
+    private static func filterRow(_ filter: PNGFilter, input: UnsafePointer<UInt8>, previous: UnsafePointer<UInt8>?,
+                                  output: UnsafeMutablePointer<UInt8>, count: Int, bpp: Int) {
+        for i in 0..<count {
+            let left = i >= bpp ? input[i - bpp] : 0
+            let above = previous?[i] ?? 0
+            let upperLeft = (i >= bpp ? previous?[i - bpp] : nil) ?? 0
+            let prediction: UInt8
+            switch filter {
+            case .none: prediction = 0
+            case .sub: prediction = left
+            case .up: prediction = above
+            case .average: prediction = UInt8((Int(left) + Int(above)) >> 1)
+            case .paeth: prediction = PNGFilter.paethPredictor(left, above, upperLeft)
+            }
+            output[i] = input[i] &- prediction
+        }
     }
 }
