@@ -104,6 +104,11 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport"),
+        // The OpenAPI conformance check's parts: the YAML subset reader, the JSON Schema validator,
+        // the spec model and an in-process server; OpenAPIConformanceTests keeps only the tests.
+        .target(name: "OpenAPITestSupport", dependencies: [
+            "Service", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/OpenAPITestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),
@@ -113,6 +118,7 @@ let package = Package(
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
+            "OpenAPITestSupport",
         ]),
     ],
     swiftLanguageModes: [.v5]
