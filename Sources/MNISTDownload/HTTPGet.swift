@@ -48,7 +48,7 @@ public enum HTTPGet {
     /// `body` as it arrives, after `head` has seen the status and headers (bodies of redirects
     /// and errors are not passed). `range` asks for the bytes from that offset on.
     /// - Throws: `Failure`, or whatever `head` or `body` throw.
-    public static func get(_ url: String, rangeFrom range: Int? = nil, timeoutSeconds: Int = 30,
+    public static func get(_ url: String, rangeFrom range: Int? = nil, timeoutSeconds: Double = 30,
                            head: (Response) throws -> Void, body: ([UInt8]) throws -> Void) throws {
         var current = url
         for _ in 0..<6 {
@@ -116,7 +116,7 @@ public enum HTTPGet {
         }
     }
 
-    private static func openConnection(host: String, port: Int, timeoutSeconds: Int) throws -> Int32 {
+    private static func openConnection(host: String, port: Int, timeoutSeconds: Double) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Darwin)
@@ -136,7 +136,8 @@ public enum HTTPGet {
             entry = address.pointee.ai_next
             let descriptor = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
             guard descriptor >= 0 else { lastError = String(cString: strerror(errno)); continue }
-            var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            let wholeSeconds = timeoutSeconds.rounded(.down)
+            var timeout = timeval(tv_sec: time_t(wholeSeconds), tv_usec: suseconds_t((timeoutSeconds - wholeSeconds) * 1e6))
             setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             if connect(descriptor, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return descriptor }

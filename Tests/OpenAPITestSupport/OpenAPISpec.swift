@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The spec is valid YAML but not what this test can use (a bad `x-tests` entry, a missing
 /// example, a dangling `$ref`).
@@ -8,7 +9,7 @@ public struct SpecError: Error, CustomStringConvertible {
 }
 
 /// One `x-tests` entry: which example to send, how, and the status it must get.
-public struct ConformanceCase {
+public struct ConformanceCase: Sendable {
     public var name: String
     /// The name of a request example of the operation, or nil for no body.
     public var example: String?
@@ -28,7 +29,7 @@ public struct ConformanceCase {
 }
 
 /// One operation of the spec.
-public struct SpecOperation {
+public struct SpecOperation: Sendable {
     public var path: String
     public var method: String
     public var object: [String: SpecValue]
@@ -58,7 +59,7 @@ public struct SpecOperation {
 
 /// The parsed spec: operations, `$ref` resolution, requests built from its examples and the
 /// check of a response against its documentation (the schema part in `OpenAPISpec+Schema.swift`).
-public struct OpenAPISpec {
+public struct OpenAPISpec: Sendable {
     public var root: SpecValue
 
     public init(root: SpecValue) { self.root = root }
@@ -102,7 +103,7 @@ public struct OpenAPISpec {
 
     // MARK: Requests from examples
 
-    public func request(for testCase: ConformanceCase, of operation: SpecOperation) throws -> RawHTTP.Request {
+    public func request(for testCase: ConformanceCase, of operation: SpecOperation) throws -> ConformanceRequest {
         var body: [UInt8] = []
         var contentType = testCase.contentType
         if let name = testCase.example {
@@ -129,15 +130,15 @@ public struct OpenAPISpec {
         if let query = testCase.query { path += "?" + query }
         var headers = testCase.headers
         if let contentType, testCase.example != nil { headers["Content-Type"] = contentType }
-        return RawHTTP.Request(method: testCase.method ?? operation.method, target: path, headers: headers, body: body,
-                               framed: !testCase.unframed)
+        return ConformanceRequest(method: testCase.method ?? operation.method, target: path, headers: headers, body: body,
+                                  framed: !testCase.unframed)
     }
 
     // MARK: Checking responses
 
     /// What is wrong with `response` as an answer of `operation`: an undocumented status, media
     /// type or missing required header, or a body against the schema.
-    public func violations(of response: RawHTTP.Response, documentedBy operation: SpecOperation) -> [String] {
+    public func violations(of response: RawHTTPResponse, documentedBy operation: SpecOperation) -> [String] {
         guard let documented = operation.responses[String(response.status)] ?? operation.responses["default"] else {
             return ["status \(response.status) is not documented"]
         }

@@ -31,7 +31,7 @@ struct OpenAPIConformanceTests {
                     && !request.headers.keys.contains(where: { $0.lowercased() == "authorization" }) {
                     request.headers["Authorization"] = "Bearer \(ConformanceServer.adminToken)"
                 }
-                let response = try RawHTTP.send(request, port: server.port)
+                let response = try request.send(port: server.port)
                 let label = "\(operation.method) \(operation.path) [\(testCase.name)]"
                 #expect(response.status == testCase.status,
                         "\(label): status \(response.status), expected \(testCase.status): \(response.text.prefix(300))")

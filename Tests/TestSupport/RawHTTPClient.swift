@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A response as `RawHTTPClient` read it off the socket.
-public struct RawHTTPResponse {
+public struct RawHTTPResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
@@ -25,7 +25,7 @@ public struct RawHTTPResponse {
     }
 }
 
-public enum RawHTTPClientError: Error, CustomStringConvertible {
+public enum RawHTTPClientError: Error, CustomStringConvertible, Sendable {
     case connectFailed(host: String, port: Int, errno: Int32)
     case closedBeforeResponse([UInt8])
     case malformedResponse(String)
@@ -75,17 +75,13 @@ public final class RawHTTPClient {
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = UInt16(port).bigEndian
             inet_pton(AF_INET6, host, &address.sin6_addr)
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            result = Self.connect(fd, to: address)
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = UInt16(port).bigEndian
             inet_pton(AF_INET, host, &address.sin_addr)
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            result = Self.connect(fd, to: address)
         }
         // No close here: every stored property is set, so a throw still runs `deinit`, which
         // closes `fd`; closing it twice could close a descriptor another thread just opened.
@@ -94,6 +90,13 @@ public final class RawHTTPClient {
 
     deinit {
         Glibc.close(fd)
+    }
+
+    /// `connect(2)` to an IPv4 or IPv6 socket address, passed as the generic `sockaddr`.
+    private static func connect<Address>(_ fd: Int32, to address: Address) -> Int32 {
+        withUnsafePointer(to: address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
     }
 
     /// Writes all of `bytes` (or as much as the peer accepts before closing).
