@@ -103,12 +103,13 @@ let package = Package(
         ]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport",
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         // The OpenAPI conformance check's parts: the YAML subset reader, the JSON Schema validator,
         // the spec model and an in-process server; OpenAPIConformanceTests keeps only the tests.
         .target(name: "OpenAPITestSupport", dependencies: [
             "Service", "TestSupport", .product(name: "Logging", package: "swift-log"),
-        ], path: "Tests/OpenAPITestSupport"),
+        ], path: "Tests/OpenAPITestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),

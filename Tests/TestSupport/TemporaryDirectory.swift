@@ -2,15 +2,16 @@ import Foundation
 
 /// A fresh directory under the system temporary directory, removed when the test is done
 /// with it (`remove()`, usually in a `defer`).
-public struct TemporaryDirectory {
+public struct TemporaryDirectory: Sendable {
     /// The directory's absolute path, without a trailing slash.
     public let path: String
 
     /// Creates the directory (mkdtemp, so parallel tests never share one).
     public init(prefix: String = "mnist-cnn-test") throws {
-        var template = Array((NSTemporaryDirectory() + "/\(prefix)-XXXXXX").utf8CString)
+        let pattern = NSTemporaryDirectory() + "/\(prefix)-XXXXXX"
+        var template = Array(pattern.utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: String(cString: template)])
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: pattern])
         }
         path = String(cString: created)
     }
