@@ -6,14 +6,8 @@ import TestSupport
 @Suite struct Base64Tests {
     func expectError(_ text: String, _ kind: ImageError.Kind = .malformed, containing expected: String,
                      sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
+        expectImageError(kind, containing: expected, sourceLocation: sourceLocation) {
             _ = try Base64.decodePayload(Array(text.utf8))
-            Issue.record("decoded \"\(text)\"", sourceLocation: sourceLocation)
-        } catch let error as ImageError {
-            #expect(error.kind == kind, "\(error)", sourceLocation: sourceLocation)
-            #expect(error.description.contains(expected), "\(error)", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("threw \(error)", sourceLocation: sourceLocation)
         }
     }
 

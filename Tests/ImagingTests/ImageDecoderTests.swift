@@ -9,14 +9,8 @@ import TestSupport
 
     func expectError(_ bytes: [UInt8], format: ImageFormat?, _ kind: ImageError.Kind, containing expected: String,
                      sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
+        expectImageError(kind, containing: expected, sourceLocation: sourceLocation) {
             _ = try ImageDecoder.decode(bytes, format: format)
-            Issue.record("decoded", sourceLocation: sourceLocation)
-        } catch let error as ImageError {
-            #expect(error.kind == kind, "\(error)", sourceLocation: sourceLocation)
-            #expect(error.description.contains(expected), "\(error)", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("threw \(error)", sourceLocation: sourceLocation)
         }
     }
 

@@ -11,14 +11,8 @@ import TestSupport
 
     func expectError(_ bytes: [UInt8], _ kind: ImageError.Kind, containing expected: String,
                      limits: DecodeLimits = .default, sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
+        expectImageError(kind, containing: expected, sourceLocation: sourceLocation) {
             _ = try PGMDecoder.decode(bytes, limits: limits)
-            Issue.record("decoded a PGM that should fail with \"\(expected)\"", sourceLocation: sourceLocation)
-        } catch let error as ImageError {
-            #expect(error.kind == kind, "\(error)", sourceLocation: sourceLocation)
-            #expect(error.description.contains(expected), "\(error)", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("threw \(error)", sourceLocation: sourceLocation)
         }
     }
 

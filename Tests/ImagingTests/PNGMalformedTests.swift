@@ -10,14 +10,8 @@ import Zlib
 
     func expectError(_ bytes: [UInt8], _ kind: ImageError.Kind, containing text: String,
                      limits: DecodeLimits = .default, sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
+        expectImageError(kind, containing: text, sourceLocation: sourceLocation) {
             _ = try PNGDecoder.decode(bytes, limits: limits)
-            Issue.record("decoded a PNG that should fail with \"\(text)\"", sourceLocation: sourceLocation)
-        } catch let error as ImageError {
-            #expect(error.kind == kind, "\(error)", sourceLocation: sourceLocation)
-            #expect(error.description.contains(text), "\(error)", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("threw \(error), not an ImageError", sourceLocation: sourceLocation)
         }
     }
 
