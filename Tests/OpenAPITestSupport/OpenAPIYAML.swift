@@ -175,37 +175,23 @@ public enum OpenAPIYAML {
             guard !atEnd else { return .null }
             switch characters[index] {
             case "[":
-                index += 1
                 var elements: [SpecValue] = []
-                skipSpaces()
-                if !atEnd && characters[index] == "]" { index += 1; return .array(elements) }
-                while true {
-                    elements.append(try value(inFlow: true))
-                    skipSpaces()
-                    guard !atEnd else { throw Unsupported(line: line, reason: "unclosed [") }
-                    if characters[index] == "]" { index += 1; return .array(elements) }
-                    guard characters[index] == "," else { throw Unsupported(line: line, reason: "expected , or ]") }
-                    index += 1
-                }
+                try flowCollection(closing: "]") { parser in elements.append(try parser.value(inFlow: true)) }
+                return .array(elements)
             case "{":
-                index += 1
                 var members: [String: SpecValue] = [:]
-                skipSpaces()
-                if !atEnd && characters[index] == "}" { index += 1; return .object(members) }
-                while true {
-                    guard case .string(let key) = try value(inFlow: true) else {
-                        throw Unsupported(line: line, reason: "flow mapping keys must be strings")
+                try flowCollection(closing: "}") { parser in
+                    guard case .string(let key) = try parser.value(inFlow: true) else {
+                        throw Unsupported(line: parser.line, reason: "flow mapping keys must be strings")
                     }
-                    skipSpaces()
-                    guard !atEnd, characters[index] == ":" else { throw Unsupported(line: line, reason: "expected : after \(key)") }
-                    index += 1
-                    members[key] = try value(inFlow: true)
-                    skipSpaces()
-                    guard !atEnd else { throw Unsupported(line: line, reason: "unclosed {") }
-                    if characters[index] == "}" { index += 1; return .object(members) }
-                    guard characters[index] == "," else { throw Unsupported(line: line, reason: "expected , or }") }
-                    index += 1
+                    parser.skipSpaces()
+                    guard !parser.atEnd, parser.characters[parser.index] == ":" else {
+                        throw Unsupported(line: parser.line, reason: "expected : after \(key)")
+                    }
+                    parser.index += 1
+                    members[key] = try parser.value(inFlow: true)
                 }
+                return .object(members)
             case "\"":
                 return .string(try doubleQuoted())
             case "'":
@@ -236,6 +222,23 @@ public enum OpenAPIYAML {
                     index += 1
                 }
                 return OpenAPIYAML.plain(String(characters[start..<index]).trimmingCharacters(in: .whitespaces))
+            }
+        }
+
+        /// Reads a one-line flow collection from its opening bracket to `closing`: the items,
+        /// each read by `item`, separated by commas.
+        mutating func flowCollection(closing: Character, item: (inout FlowParser) throws -> Void) throws {
+            let opening = characters[index]
+            index += 1
+            skipSpaces()
+            if !atEnd && characters[index] == closing { index += 1; return }
+            while true {
+                try item(&self)
+                skipSpaces()
+                guard !atEnd else { throw Unsupported(line: line, reason: "unclosed \(opening)") }
+                if characters[index] == closing { index += 1; return }
+                guard characters[index] == "," else { throw Unsupported(line: line, reason: "expected , or \(closing)") }
+                index += 1
             }
         }
 
