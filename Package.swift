@@ -103,7 +103,7 @@ let package = Package(
         ]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport",
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         // The OpenAPI conformance check's parts: the YAML subset reader, the JSON Schema validator,
         // the spec model and an in-process server; OpenAPIConformanceTests keeps only the tests.
