@@ -1,8 +1,5 @@
-import Foundation
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
+import Platform
 
 /// One client connection, driven entirely on its event loop's thread.
 ///
@@ -15,7 +12,9 @@ import Glibc
 /// `100 Continue` and before a byte of it is buffered. A refused body is never read; the
 /// refusal closes the connection (RFC 9110 §15.5.14 allows it for 413, and the unread body
 /// leaves nothing else to do with the stream).
-final class HTTPConnection {
+// @unchecked: a connection is used only on its loop's thread; the one reference that leaves it
+// (the async responder's) comes back through `EventLoop.execute` before it is touched.
+final class HTTPConnection: @unchecked Sendable {
     /// The request being answered, kept for the access log and metrics.
     private struct Exchange {
         var method: String
@@ -51,7 +50,7 @@ final class HTTPConnection {
     private var timeouts: ConnectionTimeouts
     private var output: [UInt8] = []
     private var outputOffset = 0
-    private var registeredEvents = Epoll.input
+    private var registeredEvents = PollEvents.readable
     private var inFlight: Exchange?
     private var admitted: AdmittedRoute?
     /// Budget held for the body being read, then for the request until its response is queued.
@@ -77,8 +76,8 @@ final class HTTPConnection {
 
     // MARK: - Events
 
-    func handle(events: UInt32) {
-        if events & Epoll.error != 0 {
+    func handle(events: PollEvents) {
+        if events.contains(.error) {
             close()
             return
         }
@@ -86,13 +85,13 @@ final class HTTPConnection {
             discardInput()
             return
         }
-        if events & Epoll.output != 0 {
+        if events.contains(.writable) {
             drive()
         }
-        guard !isClosed, events & (Epoll.input | Epoll.hangUp) != 0 else { return }
+        guard !isClosed, !events.isDisjoint(with: [.readable, .hangUp]) else { return }
         if wantsInput {
             readInput()
-        } else if events & Epoll.hangUp != 0 {
+        } else if events.contains(.hangUp) {
             close()  // Both directions are gone (reset): nothing can be written any more.
         }
     }
@@ -108,19 +107,18 @@ final class HTTPConnection {
             return
         }
         var reads = 0
-        while true {
-            let count = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
-            if count > 0 {
+        reading: while true {
+            switch Socket.receive(fd, into: loop.readBuffer) {
+            case .bytes(let count):
                 parser.append(UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<count]))
                 reads += 1
-                if count < loop.readBuffer.count || reads >= Self.readsPerEvent { break }
-            } else if count == 0 {
+                if count < loop.readBuffer.count || reads >= Self.readsPerEvent { break reading }
+            case .endOfStream:
                 peerClosedInput = true
-                break
-            } else {
-                let code = errno
-                if code == EINTR { continue }
-                if code == EAGAIN || code == EWOULDBLOCK { break }
+                break reading
+            case .wouldBlock:
+                break reading
+            case .failed:
                 close()  // ECONNRESET and friends: the client is gone.
                 return
             }
@@ -185,7 +183,7 @@ final class HTTPConnection {
         return Exchange(
             method: request.method, path: request.path, routeName: routeName, version: request.version,
             keepAlive: request.wantsKeepAlive, isHead: request.method == "HEAD",
-            startedAt: monotonicNanoseconds(), sequence: sequence)
+            startedAt: MonotonicClock.nanoseconds(), sequence: sequence)
     }
 
     /// Decides on the head whether the body is read: the route must exist, admit the request
@@ -299,8 +297,9 @@ final class HTTPConnection {
             inFlight = exchange
             timeouts.requestDispatched()
             let token = exchange.sequence
-            let responder = HTTPResponder { [weak self, loop] response in
-                loop.execute { self?.asyncResponseArrived(response, sequence: token) }
+            weak let connection = self
+            let responder = HTTPResponder { [loop] response in
+                loop.execute { connection?.asyncResponseArrived(response, sequence: token) }
             }
             handler(request, responder)
         }
@@ -324,7 +323,7 @@ final class HTTPConnection {
         response.serialize(
             into: &output, keepAlive: keepAlive, version: exchange.version, omitBody: exchange.isHead,
             date: loop.date.current(), serverName: loop.server.configuration.serverName)
-        let finishedAt = monotonicNanoseconds()
+        let finishedAt = MonotonicClock.nanoseconds()
         loop.server.report(RequestRecord(
             method: exchange.method, route: exchange.routeName, path: exchange.path, status: response.status,
             responseBytes: exchange.isHead || response.forbidsContent ? 0 : response.body.count,
@@ -353,24 +352,22 @@ final class HTTPConnection {
     private func flush() -> Bool {
         var progressed = false
         while outputOffset < output.count {
-            let written = output.withUnsafeBytes { bytes in
-                send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset, Int32(MSG_NOSIGNAL))
+            let sent = output.withUnsafeBytes { bytes in
+                Socket.send(fd, UnsafeRawBufferPointer(rebasing: bytes[outputOffset...]))
             }
-            if written > 0 {
+            switch sent {
+            case .bytes(let written):
                 outputOffset += written
                 progressed = true
-                continue
-            }
-            let code = errno
-            if written < 0 && code == EINTR { continue }
-            if written < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
+            case .wouldBlock:
                 if progressed || !writeBlocked { timeouts.writeStalled(now: loop.now) }
                 writeBlocked = true
                 loop.noteDeadline(timeouts.deadline)
                 return false
+            case .endOfStream, .failed:
+                close()  // EPIPE, ECONNRESET: nobody is reading any more.
+                return false
             }
-            close()  // EPIPE, ECONNRESET: nobody is reading any more.
-            return false
         }
         writeBlocked = false
         timeouts.outputDrained()
@@ -395,9 +392,9 @@ final class HTTPConnection {
 
     private func updateInterest() {
         guard !isClosed else { return }
-        var events: UInt32 = 0
-        if wantsInput || isLingering { events |= Epoll.input }
-        if writeBlocked { events |= Epoll.output }
+        var events: PollEvents = []
+        if wantsInput || isLingering { events.insert(.readable) }
+        if writeBlocked { events.insert(.writable) }
         if events != registeredEvents {
             registeredEvents = events
             loop.modify(fd, events: events)
@@ -413,7 +410,7 @@ final class HTTPConnection {
             close()
             return
         }
-        shutdown(fd, Int32(SHUT_WR))
+        Socket.shutdownSending(fd)
         isLingering = true
         timeouts.lingeringStarted(now: loop.now)
         loop.noteDeadline(timeouts.deadline)
@@ -423,12 +420,13 @@ final class HTTPConnection {
 
     private func discardInput() {
         while true {
-            let count = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
-            if count > 0 { continue }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
-            close()
-            return
+            switch Socket.receive(fd, into: loop.readBuffer) {
+            case .bytes: continue
+            case .wouldBlock: return
+            case .endOfStream, .failed:
+                close()
+                return
+            }
         }
     }
 
@@ -473,7 +471,7 @@ final class HTTPConnection {
         outputOffset = 0
         parser = HTTPRequestParser(limits: parser.limits)
         loop.remove(self)
-        Glibc.close(fd)
+        Socket.close(fd)
         loop.server.releaseConnection()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import HTTP1
+import Platform
 
 /// Collects `RequestRecord`s from the server's loop threads.
 final class RecordLog: @unchecked Sendable {
@@ -75,15 +76,18 @@ func makeTestRouter(slowStarted: StartedCounter = StartedCounter()) -> Router {
     return router
 }
 
-/// Runs `body` against a server on an ephemeral loopback port, then shuts it down.
+/// Runs `body` against a server on an ephemeral loopback port, waiting on `poller`, then shuts
+/// it down. Every socket-level test takes the backend as an argument, so the whole HTTP
+/// behaviour is checked on epoll and on poll(2).
 func withTestServer(
+    poller: PollerBackend,
     host: String = "127.0.0.1",
     configure: (inout HTTPServerConfiguration) -> Void = { _ in },
     router: Router = makeTestRouter(),
     logHandler: CapturingLogHandler? = nil,
     _ body: (HTTPServer, Int, RecordLog) throws -> Void
 ) throws {
-    var configuration = HTTPServerConfiguration(host: host, port: 0, eventLoopCount: 2)
+    var configuration = HTTPServerConfiguration(host: host, port: 0, eventLoopCount: 2, poller: poller)
     configuration.timeouts = HTTPTimeouts(headerRead: .seconds(5), bodyRead: .seconds(5), idle: .seconds(5),
                                           write: .seconds(5), lingeringClose: .milliseconds(200))
     configuration.shutdownDeadline = .seconds(3)

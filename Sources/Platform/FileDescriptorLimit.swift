@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CPlatform
 
 /// The process's open-file limit (RLIMIT_NOFILE) and what it leaves for connections.
 ///
@@ -16,19 +14,18 @@ public enum FileDescriptorLimit {
     /// Raises the soft limit to the hard limit (allowed without privileges) and returns the
     /// limit then in force (`Int.max` when unlimited or unreadable).
     public static func raiseToHardLimit() -> Int {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return .max }
-        if limit.rlim_cur < limit.rlim_max {
-            var raised = limit
-            raised.rlim_cur = limit.rlim_max
-            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        var current: UInt64 = 0
+        var maximum: UInt64 = 0
+        guard cplatform_file_limit(&current, &maximum) == 0 else { return .max }
+        if current < maximum && cplatform_set_file_limit(maximum) == 0 {
+            current = maximum
         }
-        return Int(clamping: limit.rlim_cur)  // RLIM_INFINITY is the largest value: Int.max.
+        return Int(clamping: current)  // Unlimited is UInt64.max: Int.max.
     }
 
     /// The connections a server with `eventLoops` loops can hold under `descriptorLimit`:
-    /// `configured`, lowered to leave the reserve, the listener and each loop's epoll and
-    /// eventfd descriptors (and a spare each, see `EventLoop`); at least 1.
+    /// `configured`, lowered to leave the reserve, the listener and each loop's poller and
+    /// waker descriptors (and a spare each, see `EventLoop`); at least 1.
     public static func connectionCeiling(configured: Int, descriptorLimit: Int, eventLoops: Int) -> Int {
         let overhead = reserve + 1 + 3 * eventLoops
         guard descriptorLimit != .max else { return max(1, configured) }
