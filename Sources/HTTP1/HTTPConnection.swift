@@ -56,12 +56,89 @@ final class HTTPConnection: @unchecked Sendable {
     /// Budget held for the body being read, then for the request until its response is queued.
     private var bodyReservation: MemoryReservation?
     private var sequence: UInt64 = 0
-    /// No request after the current one: an error, `Connection: close`, or draining.
-    private var closeAfterResponse = false
-    private var peerClosedInput = false
+    /// The last send found the socket's buffer full: wait for writability, read nothing more.
+    /// Apart from `phase` because it comes and goes in any phase that still writes.
     private var writeBlocked = false
-    private var isLingering = false
-    private(set) var isClosed = false
+    /// Changed only through `move(to:)`, which checks the transition.
+    private(set) var phase = Phase.open
+
+    /// Where a connection is in its life.
+    enum Phase: Equatable {
+        /// Reading and answering requests; more may follow on this connection.
+        case open
+        /// The peer closed its sending side: requests already buffered are still answered (a
+        /// client that half-closes after its request gets its answer); none can follow.
+        case inputEnded
+        /// No request after the ones being answered: an error, `Connection: close`, HTTP/1.0,
+        /// a draining server. `inputEnded` when the peer has closed its side as well.
+        case closingAfterResponse(inputEnded: Bool)
+        /// Our sending side is shut and input is read and discarded until the peer closes or
+        /// the linger time passes, so a client still sending reads our last response instead
+        /// of a reset.
+        case lingering
+        case closed
+
+        /// The moves a connection makes; any other is a bug.
+        func canMove(to next: Phase) -> Bool {
+            switch (self, next) {
+            case (.closed, _):
+                return false
+            case (_, .closed),
+                 (.open, .inputEnded),
+                 (.open, .closingAfterResponse(inputEnded: false)),
+                 (.inputEnded, .closingAfterResponse(inputEnded: true)),
+                 (.closingAfterResponse(inputEnded: false), .closingAfterResponse(inputEnded: true)),
+                 (.closingAfterResponse(inputEnded: false), .lingering),
+                 (.lingering, .lingering):
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    var isClosed: Bool { phase == .closed }
+
+    /// Checked in debug builds (so by every test); the event loop's hot path stays free of it
+    /// in release builds.
+    private func move(to next: Phase) {
+        assert(phase.canMove(to: next), "HTTPConnection cannot go from \(phase) to \(next)")
+        phase = next
+    }
+
+    /// Whether the peer has closed its sending side.
+    private var peerClosedInput: Bool {
+        switch phase {
+        case .inputEnded, .closingAfterResponse(inputEnded: true): true
+        default: false
+        }
+    }
+
+    /// Whether the connection ends once what it is answering is written.
+    private var closesAfterResponse: Bool {
+        switch phase {
+        case .closingAfterResponse, .lingering: true
+        default: false
+        }
+    }
+
+    /// No request after the ones being answered.
+    private func closeAfterResponse() {
+        switch phase {
+        case .open: move(to: .closingAfterResponse(inputEnded: false))
+        case .inputEnded: move(to: .closingAfterResponse(inputEnded: true))
+        case .closingAfterResponse, .lingering, .closed: break
+        }
+    }
+
+    /// The peer closed its sending side (`recv` returned 0).
+    private func peerEndedInput() {
+        switch phase {
+        case .open: move(to: .inputEnded)
+        case .closingAfterResponse(inputEnded: false): move(to: .closingAfterResponse(inputEnded: true))
+        case .inputEnded, .closingAfterResponse, .lingering, .closed: break
+        }
+    }
 
     init(fd: Int32, loop: EventLoop, remoteAddress: String, isLoopback: Bool) {
         self.fd = fd
@@ -81,7 +158,7 @@ final class HTTPConnection: @unchecked Sendable {
             close()
             return
         }
-        if isLingering {
+        if phase == .lingering {
             discardInput()
             return
         }
@@ -97,7 +174,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private var wantsInput: Bool {
-        !peerClosedInput && !writeBlocked && inFlight == nil && !closeAfterResponse
+        phase == .open && !writeBlocked && inFlight == nil
             && output.count - outputOffset < Self.outputHighWater
     }
 
@@ -114,7 +191,7 @@ final class HTTPConnection: @unchecked Sendable {
                 reads += 1
                 if count < loop.readBuffer.count || reads >= Self.readsPerEvent { break reading }
             case .endOfStream:
-                peerClosedInput = true
+                peerEndedInput()
                 break reading
             case .wouldBlock:
                 break reading
@@ -134,7 +211,7 @@ final class HTTPConnection: @unchecked Sendable {
             if inFlight == nil && output.count == outputOffset {
                 close()
             } else {
-                closeAfterResponse = true
+                closeAfterResponse()
             }
         }
         updateInterest()
@@ -153,7 +230,7 @@ final class HTTPConnection: @unchecked Sendable {
     /// Answers complete requests from the parser; true when it stopped only because too much
     /// output is waiting.
     private func processBufferedRequests() -> Bool {
-        while inFlight == nil && !closeAfterResponse && !isClosed {
+        while inFlight == nil && (phase == .open || phase == .inputEnded) {
             if output.count - outputOffset >= Self.outputHighWater { return true }
             switch parser.next() {
             case .needMore:
@@ -265,7 +342,7 @@ final class HTTPConnection: @unchecked Sendable {
     /// Answers a request whose body is not read, and ends the connection after the answer.
     private func refuse(_ response: HTTPResponse, _ request: HTTPRequest, routeName: String?) {
         admitted = nil
-        closeAfterResponse = true
+        closeAfterResponse()
         complete(response, makeExchange(request, routeName: routeName))
     }
 
@@ -317,9 +394,8 @@ final class HTTPConnection: @unchecked Sendable {
         bodyReservation?.release()
         bodyReservation = nil
         timeouts.responseQueued()
-        let keepAlive = exchange.keepAlive && !closeAfterResponse && !loop.isDraining && !response.requestsClose
-            && !peerClosedInput
-        if !keepAlive { closeAfterResponse = true }
+        let keepAlive = exchange.keepAlive && phase == .open && !loop.isDraining && !response.requestsClose
+        if !keepAlive { closeAfterResponse() }
         response.serialize(
             into: &output, keepAlive: keepAlive, version: exchange.version, omitBody: exchange.isHead,
             date: loop.date.current(), serverName: loop.server.configuration.serverName)
@@ -331,7 +407,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func answerParseError(_ error: HTTPParseError) {
-        closeAfterResponse = true
+        closeAfterResponse()
         admitted = nil
         bodyReservation?.release()
         bodyReservation = nil
@@ -378,7 +454,7 @@ final class HTTPConnection: @unchecked Sendable {
         }
         outputOffset = 0
         if inFlight == nil {
-            if closeAfterResponse {
+            if closesAfterResponse {
                 startLingeringClose()
                 return false
             }
@@ -393,7 +469,7 @@ final class HTTPConnection: @unchecked Sendable {
     private func updateInterest() {
         guard !isClosed else { return }
         var events: PollEvents = []
-        if wantsInput || isLingering { events.insert(.readable) }
+        if wantsInput || phase == .lingering { events.insert(.readable) }
         if writeBlocked { events.insert(.writable) }
         if events != registeredEvents {
             registeredEvents = events
@@ -411,7 +487,7 @@ final class HTTPConnection: @unchecked Sendable {
             return
         }
         Socket.shutdownSending(fd)
-        isLingering = true
+        move(to: .lingering)
         timeouts.lingeringStarted(now: loop.now)
         loop.noteDeadline(timeouts.deadline)
         updateInterest()
@@ -439,7 +515,7 @@ final class HTTPConnection: @unchecked Sendable {
             close()
         case .respondRequestTimeoutAndClose:
             loop.server.logger.debug("request timed out", metadata: ["remote": "\(remoteAddress)"])
-            closeAfterResponse = true
+            closeAfterResponse()
             admitted = nil
             bodyReservation?.release()
             bodyReservation = nil
@@ -449,7 +525,7 @@ final class HTTPConnection: @unchecked Sendable {
                                date: loop.date.current(), serverName: loop.server.configuration.serverName)
             drive()
             // A client that stopped reading gets no more time: close whatever is left.
-            if !isClosed && !isLingering { close() }
+            if phase != .closed && phase != .lingering { close() }
         }
     }
 
@@ -462,7 +538,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     func close() {
         guard !isClosed else { return }
-        isClosed = true
+        move(to: .closed)
         inFlight = nil
         admitted = nil
         bodyReservation?.release()
