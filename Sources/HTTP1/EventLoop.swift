@@ -56,7 +56,7 @@ final class EventLoop: @unchecked Sendable {
     /// A descriptor held in reserve: at the descriptor limit it is given up for a moment so the
     /// pending connection can be accepted, told 503 and closed, instead of waiting unanswered
     /// in the backlog (or making the listener spin).
-    private var spareFD: Int32
+    private var spare = SpareDescriptor()
 
     /// Scratch memory every read on this loop goes through.
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -76,7 +76,6 @@ final class EventLoop: @unchecked Sendable {
             poller.close()
             throw HTTPServerError(error)
         }
-        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
         now = MonotonicClock.nanoseconds()
         register(waker.fd, token: Self.wakeToken, events: .readable)
@@ -222,7 +221,7 @@ final class EventLoop: @unchecked Sendable {
         }
         waker.close()
         poller.close()
-        if spareFD >= 0 { close(spareFD) }
+        spare.close()
         server.loopStopped()
     }
 
@@ -297,10 +296,9 @@ final class EventLoop: @unchecked Sendable {
     /// Gives up the spare descriptor to accept one pending connection, answers it 503 and
     /// closes it, then takes the spare back.
     private func refuseOneThroughSpareDescriptor() {
-        guard spareFD >= 0 else { return }
-        close(spareFD)
-        if case .accepted(let fd, _) = Socket.accept(listenFD) { Self.refuseOverCapacity(fd) }
-        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        spare.lend {
+            if case .accepted(let fd, _) = Socket.accept(listenFD) { Self.refuseOverCapacity(fd) }
+        }
     }
 
     /// Best-effort 503 for a connection over `maxConnections`, then close.

@@ -1,4 +1,11 @@
 import CPlatform
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The process's open-file limit (RLIMIT_NOFILE) and what it leaves for connections.
 ///
@@ -30,5 +37,40 @@ public enum FileDescriptorLimit {
         let overhead = reserve + 1 + 3 * eventLoops
         guard descriptorLimit != .max else { return max(1, configured) }
         return max(1, min(configured, descriptorLimit - overhead))
+    }
+}
+
+/// A descriptor held in reserve (on /dev/null) for the moment the process runs out: given up
+/// briefly, it lets a server accept one waiting connection to refuse it properly instead of
+/// leaving it unanswered in the backlog.
+public struct SpareDescriptor: ~Copyable {
+    private var fd: Int32
+
+    /// Takes the spare now, while descriptors are still available.
+    public init() {
+        fd = Self.take()
+    }
+
+    /// Closes the spare, runs `body` with that descriptor free, then takes it back. Does
+    /// nothing when there is no spare to give (it could not be taken back last time).
+    public mutating func lend(_ body: () -> Void) {
+        guard fd >= 0 else { return }
+        _ = systemClose(fd)
+        body()
+        fd = Self.take()
+    }
+
+    /// Gives the spare up for good.
+    public mutating func close() {
+        if fd >= 0 { _ = systemClose(fd) }
+        fd = -1
+    }
+
+    deinit {
+        if fd >= 0 { _ = systemClose(fd) }
+    }
+
+    private static func take() -> Int32 {
+        open("/dev/null", O_RDONLY | O_CLOEXEC)
     }
 }

@@ -22,3 +22,20 @@ struct FileDescriptorLimitTests {
         #expect(FileDescriptorLimit.raiseToHardLimit() == first)
     }
 }
+
+/// The spare descriptor is lent only while it holds one.
+@Suite("SpareDescriptor")
+struct SpareDescriptorTests {
+    /// A spare lends (runs the body) each time, having taken its descriptor back; once
+    /// closed it has nothing to lend and the body does not run.
+    @Test func lendsOnlyWhileHeld() {
+        var spare = SpareDescriptor()
+        var lent = 0
+        spare.lend { lent += 1 }
+        spare.lend { lent += 1 }
+        #expect(lent == 2)
+        spare.close()
+        spare.lend { lent += 1 }
+        #expect(lent == 2)
+    }
+}
