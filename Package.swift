@@ -38,9 +38,10 @@ let kernelTargets: [Target] = [
 let kernelDependencies: [Target.Dependency] = ["KernelInterface", "KernelsBaseline"]
 #endif
 
+// Linux only (x86_64, aarch64): no `platforms:` claim, because nothing here is built or
+// tested on macOS. Platform's Darwin branches keep its POSIX code portable, not supported.
 let package = Package(
     name: "mnist-cnn",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mnist-cnn", targets: ["mnist-cnn"]),
     ],
@@ -54,6 +55,9 @@ let package = Package(
         // MARK: - System and C shims
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
+        // epoll, eventfd, accept4, a signal handler that runs in signal context, and the
+        // open-file limit: what Swift cannot reach cleanly through the C library's module.
+        .target(name: "CPlatform", path: "Sources/CPlatform"),
         // int8 GEMM (AVX-512 VNNI, AVX2, reference) chosen at run time; no FMA contraction so
         // every instruction set's float epilogue gives the same bytes.
         .target(name: "Int8Kernels", path: "Sources/Int8Kernels",
@@ -67,8 +71,10 @@ let package = Package(
         .target(name: "KernelInterface"),
 
         // MARK: - Library modules (dependencies point one way: down this list)
-        // The system edge: file access with injectable faults, atomic replacement, the clock.
-        .target(name: "Platform"),
+        // The system edge: file access with injectable faults, atomic replacement, the clock;
+        // sockets, pollers (epoll and poll(2)), signals and the descriptor limit.
+        .target(name: "Platform", dependencies: ["CPlatform"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Zlib", dependencies: ["CZlib"]),
         // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
         // training and the full test set in seconds.
@@ -80,7 +86,8 @@ let package = Package(
         .target(name: "ModelFile", dependencies: ["TensorCore", "Platform"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"]),
         .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
-        .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTP1", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
         .target(name: "MNISTDownload"),
         .target(name: "Service", dependencies: [
@@ -97,7 +104,7 @@ let package = Package(
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [
-            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload",
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload", "Platform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -116,7 +123,10 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Platform", "TestSupport", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
             "OpenAPITestSupport",

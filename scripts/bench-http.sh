@@ -59,6 +59,8 @@ trap cleanup EXIT
 build_default_server() {
     mkdir -p "$BENCH_BUILD_DIR/Sources/http1-bench"
     ln -sfn "$repo/Sources/HTTP1" "$BENCH_BUILD_DIR/Sources/HTTP1"
+    ln -sfn "$repo/Sources/Platform" "$BENCH_BUILD_DIR/Sources/Platform"
+    ln -sfn "$repo/Sources/CPlatform" "$BENCH_BUILD_DIR/Sources/CPlatform"
     cat > "$BENCH_BUILD_DIR/Package.swift" <<'SWIFT'
 // swift-tools-version:6.0
 import PackageDescription
@@ -67,7 +69,9 @@ let package = Package(
     name: "http1-bench",
     dependencies: [.package(url: "https://github.com/apple/swift-log", from: "1.16.2")],
     targets: [
-        .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "CPlatform"),
+        .target(name: "Platform", dependencies: ["CPlatform"]),
+        .target(name: "HTTP1", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "http1-bench", dependencies: ["HTTP1", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v5]

@@ -9,6 +9,8 @@ import Logging
 /// Loops hand records to a bounded buffer, which the writer thread swaps out and formats in
 /// batches. When the buffer is full the record is dropped and counted instead of blocking:
 /// losing access-log lines under overload is better than slowing every request down.
+// @unchecked: `pending`, `dropped` and `state` are guarded by `condition` (an NSCondition,
+// which the writer thread waits on); everything else is immutable.
 final class AccessLog: @unchecked Sendable {
     /// Records waiting at most; at ~100 bytes each, a few hundred KiB.
     static let defaultCapacity = 4096

@@ -1,16 +1,22 @@
-import Foundation
 import Logging
+import Platform
+import Synchronization
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
-/// One thread running `epoll_wait` over its share of the connections.
+/// One thread waiting on a `Poller` (epoll or poll(2), per `HTTPServerConfiguration.poller`)
+/// over its share of the connections.
 ///
 /// Everything a connection does happens on its loop's thread, so connections need no locks.
 /// Other threads reach a loop only through `execute(_:)`, which queues a closure and wakes the
-/// loop through an eventfd. Deadlines are checked by a sweep that runs when the earliest known
+/// loop through its `Waker`. Deadlines are checked by a sweep that runs when the earliest known
 /// deadline passes, so a thousand idle connections cost one dictionary entry each and no
 /// timer syscalls.
+// @unchecked: the loop's own state is touched only on its thread (`run` and what it calls);
+// the one entry other threads use, `execute`, goes through the `crossThread` mutex.
 final class EventLoop: @unchecked Sendable {
     private static let wakeToken = UInt64.max
     private static let listenerToken = UInt64.max - 1
@@ -19,25 +25,28 @@ final class EventLoop: @unchecked Sendable {
     /// cycle is broken when the loops stop.
     let server: HTTPServer
     let logger: Logger
-    private let epollFD: Int32
-    private let wakeFD: Int32
+    private let poller: any Poller
+    private let waker: Waker
     private var listenFD: Int32 = -1
     private var isListening = false
     private var acceptPausedUntil: UInt64?
 
     private var connections: [Int32: HTTPConnection] = [:]
-    private let taskLock = NSLock()
-    private var tasks: [() -> Void] = []
-    private var wakePending = false
-    /// Set when the thread has ended and its descriptors are closed: late tasks (a responder
-    /// answering after the shutdown deadline) are dropped instead of writing to a closed,
-    /// possibly reused, eventfd number.
-    private var isStopped = false
-    /// The loop's thread, so `execute` called from it skips the eventfd write (guarded by
-    /// `taskLock`).
-    private var threadID: pthread_t?
 
-    /// The monotonic time read after the last `epoll_wait`.
+    /// What other threads share with the loop.
+    private struct CrossThread {
+        var tasks: [@Sendable () -> Void] = []
+        var wakePending = false
+        /// Set when the thread has ended and its descriptors are closed: late tasks (a
+        /// responder answering after the shutdown deadline) are dropped instead of writing to
+        /// a closed, possibly reused, waker descriptor.
+        var isStopped = false
+        /// The loop's thread, so `execute` called from it skips the wake-up write.
+        var threadID: pthread_t?
+    }
+    private let crossThread = Mutex(CrossThread())
+
+    /// The monotonic time read after the last wait.
     private(set) var now: UInt64
     /// When the next deadline sweep is due.
     private var nextSweep = UInt64.max
@@ -47,7 +56,7 @@ final class EventLoop: @unchecked Sendable {
     /// A descriptor held in reserve: at the descriptor limit it is given up for a moment so the
     /// pending connection can be accepted, told 503 and closed, instead of waiting unanswered
     /// in the backlog (or making the listener spin).
-    private var spareFD: Int32
+    private var spare = SpareDescriptor()
 
     /// Scratch memory every read on this loop goes through.
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -56,19 +65,20 @@ final class EventLoop: @unchecked Sendable {
     init(server: HTTPServer, logger: Logger) throws {
         self.server = server
         self.logger = logger
-        epollFD = Epoll.create()
-        guard epollFD >= 0 else {
-            throw HTTPServerError.socketFailure(call: "epoll_create1", message: String(cString: strerror(errno)))
+        do {
+            poller = try server.configuration.poller.makePoller(capacity: 256)
+        } catch {
+            throw HTTPServerError(error)
         }
-        wakeFD = Epoll.makeEventFD()
-        guard wakeFD >= 0 else {
-            close(epollFD)
-            throw HTTPServerError.socketFailure(call: "eventfd", message: String(cString: strerror(errno)))
+        do {
+            waker = try Waker()
+        } catch {
+            poller.close()
+            throw HTTPServerError(error)
         }
-        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-        now = monotonicNanoseconds()
-        register(wakeFD, token: Self.wakeToken, events: Epoll.input)
+        now = MonotonicClock.nanoseconds()
+        register(waker.fd, token: Self.wakeToken, events: .readable)
     }
 
     deinit {
@@ -78,25 +88,20 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Cross-thread entry
 
     /// Runs `task` on the loop thread; callable from any thread.
-    func execute(_ task: @escaping () -> Void) {
-        taskLock.lock()
-        let onLoop = threadID.map { pthread_equal($0, pthread_self()) != 0 } ?? false
-        guard !isStopped else {
-            taskLock.unlock()
-            return
+    func execute(_ task: @escaping @Sendable () -> Void) {
+        let mustWake = crossThread.withLock { shared -> Bool in
+            guard !shared.isStopped else { return false }
+            let onLoop = shared.threadID.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+            shared.tasks.append(task)
+            let mustWake = !onLoop && !shared.wakePending
+            if mustWake { shared.wakePending = true }
+            return mustWake
         }
-        tasks.append(task)
-        let mustWake = !onLoop && !wakePending
-        if mustWake { wakePending = true }
-        taskLock.unlock()
-        if mustWake {
-            var one: UInt64 = 1
-            _ = write(wakeFD, &one, 8)
-        }
+        if mustWake { waker.wake() }
     }
 
-    /// Starts accepting on `fd` (shared by every loop; EPOLLEXCLUSIVE wakes one loop per
-    /// connection instead of all of them).
+    /// Starts accepting on `fd` (shared by every loop; with epoll, EPOLLEXCLUSIVE wakes one
+    /// loop per connection instead of all of them).
     func startListening(on fd: Int32) {
         listenFD = fd
         resumeAccepting()
@@ -120,18 +125,34 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Registration
 
-    private func register(_ fd: Int32, token: UInt64, events: UInt32) {
-        _ = Epoll.add(epollFD, fd, events: events, token: token)
+    /// Connections are registered under their descriptor; the wake-up and listener tokens
+    /// lie above every descriptor.
+    @inline(__always)
+    private static func token(_ fd: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: fd))
+    }
+
+    private func register(_ fd: Int32, token: UInt64, events: PollEvents, exclusive: Bool = false) {
+        do {
+            try poller.add(fd, token: token, events: events, exclusive: exclusive)
+        } catch {
+            logger.error("cannot watch a descriptor", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Changes the events a connection waits for.
-    func modify(_ fd: Int32, events: UInt32) {
-        _ = Epoll.modify(epollFD, fd, events: events, token: UInt64(UInt32(bitPattern: fd)))
+    func modify(_ fd: Int32, events: PollEvents) {
+        do {
+            try poller.modify(fd, token: Self.token(fd), events: events)
+        } catch {
+            logger.error("cannot change a descriptor's events", metadata: ["error": "\(error)"])
+        }
     }
 
-    /// Forgets a connection that is closing.
+    /// Forgets a connection whose descriptor is about to be closed.
     func remove(_ connection: HTTPConnection) {
         connections[connection.fd] = nil
+        poller.removeBeforeClose(connection.fd)
     }
 
     /// Makes sure the sweep runs no later than `deadline`.
@@ -142,14 +163,14 @@ final class EventLoop: @unchecked Sendable {
 
     private func resumeAccepting() {
         guard listenFD >= 0, !isListening, !isDraining else { return }
-        register(listenFD, token: Self.listenerToken, events: Epoll.input | Epoll.exclusive)
+        register(listenFD, token: Self.listenerToken, events: .readable, exclusive: true)
         isListening = true
         acceptPausedUntil = nil
     }
 
     private func stopAccepting() {
         guard isListening else { return }
-        _ = Epoll.delete(epollFD, listenFD)
+        try? poller.remove(listenFD)
         isListening = false
     }
 
@@ -157,12 +178,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// The thread body; returns once drained.
     func run() {
-        taskLock.lock()
-        threadID = pthread_self()
-        taskLock.unlock()
-        let capacity = 256
-        let events = UnsafeMutableRawPointer.allocate(byteCount: capacity * Epoll.eventStride, alignment: 8)
-        defer { events.deallocate() }
+        crossThread.withLock { $0.threadID = pthread_self() }
         while true {
             let waitMilliseconds: Int32
             if nextSweep == .max {
@@ -172,21 +188,21 @@ final class EventLoop: @unchecked Sendable {
             } else {
                 waitMilliseconds = Int32(min(1000, (nextSweep - now + 999_999) / 1_000_000))
             }
-            let count = Epoll.wait(epollFD, into: events, capacity: Int32(capacity), timeoutMilliseconds: waitMilliseconds)
-            now = monotonicNanoseconds()
-            if count < 0 && errno != EINTR {
-                logger.critical("epoll_wait failed", metadata: ["error": "\(String(cString: strerror(errno)))"])
+            let count: Int
+            do {
+                count = try poller.wait(timeoutMilliseconds: waitMilliseconds)
+            } catch {
+                now = MonotonicClock.nanoseconds()
+                logger.critical("waiting for events failed", metadata: ["error": "\(error)"])
                 break
             }
-            for index in 0..<max(0, Int(count)) {
-                let event = Epoll.event(in: events, at: index)
+            now = MonotonicClock.nanoseconds()
+            for index in 0..<count {
+                let event = poller.event(at: index)
                 switch event.token {
                 case Self.wakeToken:
-                    var value: UInt64 = 0
-                    _ = read(wakeFD, &value, 8)
-                    taskLock.lock()
-                    wakePending = false
-                    taskLock.unlock()
+                    waker.reset()
+                    crossThread.withLock { $0.wakePending = false }
                 case Self.listenerToken:
                     acceptConnections()
                 default:
@@ -199,22 +215,23 @@ final class EventLoop: @unchecked Sendable {
             if isDraining && connections.isEmpty { break }
         }
         for connection in Array(connections.values) { connection.close() }
-        taskLock.lock()
-        isStopped = true
-        tasks.removeAll()
-        taskLock.unlock()
-        close(wakeFD)
-        close(epollFD)
-        if spareFD >= 0 { close(spareFD) }
+        crossThread.withLock { shared in
+            shared.isStopped = true
+            shared.tasks.removeAll()
+        }
+        waker.close()
+        poller.close()
+        spare.close()
         server.loopStopped()
     }
 
     private func runTasks() {
         while true {
-            var pending: [() -> Void] = []
-            taskLock.lock()
-            swap(&pending, &tasks)
-            taskLock.unlock()
+            let pending = crossThread.withLock { shared -> [@Sendable () -> Void] in
+                let pending = shared.tasks
+                shared.tasks = []
+                return pending
+            }
             if pending.isEmpty { return }
             for task in pending { task() }
         }
@@ -244,54 +261,44 @@ final class EventLoop: @unchecked Sendable {
         // A listener event can still be in the batch after draining stopped accepting.
         guard isListening else { return }
         for _ in 0..<64 {
-            var address = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let fd = withUnsafeMutableBytes(of: &address) {
-                Epoll.accept(listenFD, address: $0.baseAddress!, length: &length)
-            }
-            if fd < 0 {
-                switch errno {
-                case EAGAIN, EWOULDBLOCK: return
-                case EINTR, ECONNABORTED, EPROTO: continue
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    // Out of descriptors: answer one waiting client through the spare, then
-                    // stop polling the listener for a moment instead of spinning on a socket
-                    // that stays readable.
-                    let error = errno
-                    if error == EMFILE || error == ENFILE { refuseOneThroughSpareDescriptor() }
-                    logger.warning("accept failed; pausing", metadata: ["error": "\(String(cString: strerror(error)))"])
-                    stopAccepting()
-                    acceptPausedUntil = now + 100_000_000
-                    noteDeadline(acceptPausedUntil)
-                    return
-                default:
-                    logger.error("accept failed", metadata: ["error": "\(String(cString: strerror(errno)))"])
-                    return
+            switch Socket.accept(listenFD) {
+            case .accepted(let fd, let peer):
+                guard server.reserveConnection() else {
+                    Self.refuseOverCapacity(fd)
+                    continue
                 }
-            }
-            guard server.reserveConnection() else {
-                Self.refuseOverCapacity(fd)
+                Socket.setNoDelay(fd)
+                let connection = HTTPConnection(fd: fd, loop: self, remoteAddress: peer.text, isLoopback: peer.isLoopback)
+                connections[fd] = connection
+                register(fd, token: Self.token(fd), events: .readable)
+                noteDeadline(connection.deadline)
+            case .noneWaiting:
+                return
+            case .retry:
                 continue
+            case .outOfDescriptors(let code), .outOfMemory(let code):
+                // Out of descriptors: answer one waiting client through the spare, then
+                // stop polling the listener for a moment instead of spinning on a socket
+                // that stays readable.
+                if code == EMFILE || code == ENFILE { refuseOneThroughSpareDescriptor() }
+                logger.warning("accept failed; pausing", metadata: ["error": "\(SystemCallError(call: "accept", code: code).message)"])
+                stopAccepting()
+                acceptPausedUntil = now + 100_000_000
+                noteDeadline(acceptPausedUntil)
+                return
+            case .failed(let code):
+                logger.error("accept failed", metadata: ["error": "\(SystemCallError(call: "accept", code: code).message)"])
+                return
             }
-            let peer = Socket.peerAddress(address)
-            Socket.setNoDelay(fd)
-            let connection = HTTPConnection(fd: fd, loop: self, remoteAddress: peer.text, isLoopback: peer.isLoopback)
-            connections[fd] = connection
-            register(fd, token: UInt64(UInt32(bitPattern: fd)), events: Epoll.input)
-            noteDeadline(connection.deadline)
         }
     }
 
     /// Gives up the spare descriptor to accept one pending connection, answers it 503 and
     /// closes it, then takes the spare back.
     private func refuseOneThroughSpareDescriptor() {
-        guard spareFD >= 0 else { return }
-        close(spareFD)
-        var address = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let fd = withUnsafeMutableBytes(of: &address) { Epoll.accept(listenFD, address: $0.baseAddress!, length: &length) }
-        if fd >= 0 { Self.refuseOverCapacity(fd) }
-        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        spare.lend {
+            if case .accepted(let fd, _) = Socket.accept(listenFD) { Self.refuseOverCapacity(fd) }
+        }
     }
 
     /// Best-effort 503 for a connection over `maxConnections`, then close.
@@ -299,7 +306,7 @@ final class EventLoop: @unchecked Sendable {
         let body = #"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"Too many connections."}"#
         let response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
-        _ = response.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-        close(fd)
+        _ = Array(response.utf8).withUnsafeBytes { Socket.send(fd, $0) }
+        Socket.close(fd)
     }
 }

@@ -1,8 +1,5 @@
-import Foundation
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
+import Platform
 
 /// One client connection, driven entirely on its event loop's thread.
 ///
@@ -15,7 +12,9 @@ import Glibc
 /// `100 Continue` and before a byte of it is buffered. A refused body is never read; the
 /// refusal closes the connection (RFC 9110 §15.5.14 allows it for 413, and the unread body
 /// leaves nothing else to do with the stream).
-final class HTTPConnection {
+// @unchecked: a connection is used only on its loop's thread; the one reference that leaves it
+// (the async responder's) comes back through `EventLoop.execute` before it is touched.
+final class HTTPConnection: @unchecked Sendable {
     /// The request being answered, kept for the access log and metrics.
     private struct Exchange {
         var method: String
@@ -51,18 +50,95 @@ final class HTTPConnection {
     private var timeouts: ConnectionTimeouts
     private var output: [UInt8] = []
     private var outputOffset = 0
-    private var registeredEvents = Epoll.input
+    private var registeredEvents = PollEvents.readable
     private var inFlight: Exchange?
     private var admitted: AdmittedRoute?
     /// Budget held for the body being read, then for the request until its response is queued.
     private var bodyReservation: MemoryReservation?
     private var sequence: UInt64 = 0
-    /// No request after the current one: an error, `Connection: close`, or draining.
-    private var closeAfterResponse = false
-    private var peerClosedInput = false
+    /// The last send found the socket's buffer full: wait for writability, read nothing more.
+    /// Apart from `phase` because it comes and goes in any phase that still writes.
     private var writeBlocked = false
-    private var isLingering = false
-    private(set) var isClosed = false
+    /// Changed only through `move(to:)`, which checks the transition.
+    private(set) var phase = Phase.open
+
+    /// Where a connection is in its life.
+    enum Phase: Equatable {
+        /// Reading and answering requests; more may follow on this connection.
+        case open
+        /// The peer closed its sending side: requests already buffered are still answered (a
+        /// client that half-closes after its request gets its answer); none can follow.
+        case inputEnded
+        /// No request after the ones being answered: an error, `Connection: close`, HTTP/1.0,
+        /// a draining server. `inputEnded` when the peer has closed its side as well.
+        case closingAfterResponse(inputEnded: Bool)
+        /// Our sending side is shut and input is read and discarded until the peer closes or
+        /// the linger time passes, so a client still sending reads our last response instead
+        /// of a reset.
+        case lingering
+        case closed
+
+        /// The moves a connection makes; any other is a bug.
+        func canMove(to next: Phase) -> Bool {
+            switch (self, next) {
+            case (.closed, _):
+                return false
+            case (_, .closed),
+                 (.open, .inputEnded),
+                 (.open, .closingAfterResponse(inputEnded: false)),
+                 (.inputEnded, .closingAfterResponse(inputEnded: true)),
+                 (.closingAfterResponse(inputEnded: false), .closingAfterResponse(inputEnded: true)),
+                 (.closingAfterResponse(inputEnded: false), .lingering),
+                 (.lingering, .lingering):
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    var isClosed: Bool { phase == .closed }
+
+    /// Checked in debug builds (so by every test); the event loop's hot path stays free of it
+    /// in release builds.
+    private func move(to next: Phase) {
+        assert(phase.canMove(to: next), "HTTPConnection cannot go from \(phase) to \(next)")
+        phase = next
+    }
+
+    /// Whether the peer has closed its sending side.
+    private var peerClosedInput: Bool {
+        switch phase {
+        case .inputEnded, .closingAfterResponse(inputEnded: true): true
+        default: false
+        }
+    }
+
+    /// Whether the connection ends once what it is answering is written.
+    private var closesAfterResponse: Bool {
+        switch phase {
+        case .closingAfterResponse, .lingering: true
+        default: false
+        }
+    }
+
+    /// No request after the ones being answered.
+    private func closeAfterResponse() {
+        switch phase {
+        case .open: move(to: .closingAfterResponse(inputEnded: false))
+        case .inputEnded: move(to: .closingAfterResponse(inputEnded: true))
+        case .closingAfterResponse, .lingering, .closed: break
+        }
+    }
+
+    /// The peer closed its sending side (`recv` returned 0).
+    private func peerEndedInput() {
+        switch phase {
+        case .open: move(to: .inputEnded)
+        case .closingAfterResponse(inputEnded: false): move(to: .closingAfterResponse(inputEnded: true))
+        case .inputEnded, .closingAfterResponse, .lingering, .closed: break
+        }
+    }
 
     init(fd: Int32, loop: EventLoop, remoteAddress: String, isLoopback: Bool) {
         self.fd = fd
@@ -77,28 +153,28 @@ final class HTTPConnection {
 
     // MARK: - Events
 
-    func handle(events: UInt32) {
-        if events & Epoll.error != 0 {
+    func handle(events: PollEvents) {
+        if events.contains(.error) {
             close()
             return
         }
-        if isLingering {
+        if phase == .lingering {
             discardInput()
             return
         }
-        if events & Epoll.output != 0 {
+        if events.contains(.writable) {
             drive()
         }
-        guard !isClosed, events & (Epoll.input | Epoll.hangUp) != 0 else { return }
+        guard !isClosed, !events.isDisjoint(with: [.readable, .hangUp]) else { return }
         if wantsInput {
             readInput()
-        } else if events & Epoll.hangUp != 0 {
+        } else if events.contains(.hangUp) {
             close()  // Both directions are gone (reset): nothing can be written any more.
         }
     }
 
     private var wantsInput: Bool {
-        !peerClosedInput && !writeBlocked && inFlight == nil && !closeAfterResponse
+        phase == .open && !writeBlocked && inFlight == nil
             && output.count - outputOffset < Self.outputHighWater
     }
 
@@ -108,19 +184,18 @@ final class HTTPConnection {
             return
         }
         var reads = 0
-        while true {
-            let count = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
-            if count > 0 {
+        reading: while true {
+            switch Socket.receive(fd, into: loop.readBuffer) {
+            case .bytes(let count):
                 parser.append(UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<count]))
                 reads += 1
-                if count < loop.readBuffer.count || reads >= Self.readsPerEvent { break }
-            } else if count == 0 {
-                peerClosedInput = true
-                break
-            } else {
-                let code = errno
-                if code == EINTR { continue }
-                if code == EAGAIN || code == EWOULDBLOCK { break }
+                if count < loop.readBuffer.count || reads >= Self.readsPerEvent { break reading }
+            case .endOfStream:
+                peerEndedInput()
+                break reading
+            case .wouldBlock:
+                break reading
+            case .failed:
                 close()  // ECONNRESET and friends: the client is gone.
                 return
             }
@@ -136,7 +211,7 @@ final class HTTPConnection {
             if inFlight == nil && output.count == outputOffset {
                 close()
             } else {
-                closeAfterResponse = true
+                closeAfterResponse()
             }
         }
         updateInterest()
@@ -155,7 +230,7 @@ final class HTTPConnection {
     /// Answers complete requests from the parser; true when it stopped only because too much
     /// output is waiting.
     private func processBufferedRequests() -> Bool {
-        while inFlight == nil && !closeAfterResponse && !isClosed {
+        while inFlight == nil && (phase == .open || phase == .inputEnded) {
             if output.count - outputOffset >= Self.outputHighWater { return true }
             switch parser.next() {
             case .needMore:
@@ -185,7 +260,7 @@ final class HTTPConnection {
         return Exchange(
             method: request.method, path: request.path, routeName: routeName, version: request.version,
             keepAlive: request.wantsKeepAlive, isHead: request.method == "HEAD",
-            startedAt: monotonicNanoseconds(), sequence: sequence)
+            startedAt: MonotonicClock.nanoseconds(), sequence: sequence)
     }
 
     /// Decides on the head whether the body is read: the route must exist, admit the request
@@ -267,7 +342,7 @@ final class HTTPConnection {
     /// Answers a request whose body is not read, and ends the connection after the answer.
     private func refuse(_ response: HTTPResponse, _ request: HTTPRequest, routeName: String?) {
         admitted = nil
-        closeAfterResponse = true
+        closeAfterResponse()
         complete(response, makeExchange(request, routeName: routeName))
     }
 
@@ -299,8 +374,9 @@ final class HTTPConnection {
             inFlight = exchange
             timeouts.requestDispatched()
             let token = exchange.sequence
-            let responder = HTTPResponder { [weak self, loop] response in
-                loop.execute { self?.asyncResponseArrived(response, sequence: token) }
+            weak let connection = self
+            let responder = HTTPResponder { [loop] response in
+                loop.execute { connection?.asyncResponseArrived(response, sequence: token) }
             }
             handler(request, responder)
         }
@@ -318,13 +394,12 @@ final class HTTPConnection {
         bodyReservation?.release()
         bodyReservation = nil
         timeouts.responseQueued()
-        let keepAlive = exchange.keepAlive && !closeAfterResponse && !loop.isDraining && !response.requestsClose
-            && !peerClosedInput
-        if !keepAlive { closeAfterResponse = true }
+        let keepAlive = exchange.keepAlive && phase == .open && !loop.isDraining && !response.requestsClose
+        if !keepAlive { closeAfterResponse() }
         response.serialize(
             into: &output, keepAlive: keepAlive, version: exchange.version, omitBody: exchange.isHead,
             date: loop.date.current(), serverName: loop.server.configuration.serverName)
-        let finishedAt = monotonicNanoseconds()
+        let finishedAt = MonotonicClock.nanoseconds()
         loop.server.report(RequestRecord(
             method: exchange.method, route: exchange.routeName, path: exchange.path, status: response.status,
             responseBytes: exchange.isHead || response.forbidsContent ? 0 : response.body.count,
@@ -332,7 +407,7 @@ final class HTTPConnection {
     }
 
     private func answerParseError(_ error: HTTPParseError) {
-        closeAfterResponse = true
+        closeAfterResponse()
         admitted = nil
         bodyReservation?.release()
         bodyReservation = nil
@@ -353,24 +428,22 @@ final class HTTPConnection {
     private func flush() -> Bool {
         var progressed = false
         while outputOffset < output.count {
-            let written = output.withUnsafeBytes { bytes in
-                send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset, Int32(MSG_NOSIGNAL))
+            let sent = output.withUnsafeBytes { bytes in
+                Socket.send(fd, UnsafeRawBufferPointer(rebasing: bytes[outputOffset...]))
             }
-            if written > 0 {
+            switch sent {
+            case .bytes(let written):
                 outputOffset += written
                 progressed = true
-                continue
-            }
-            let code = errno
-            if written < 0 && code == EINTR { continue }
-            if written < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
+            case .wouldBlock:
                 if progressed || !writeBlocked { timeouts.writeStalled(now: loop.now) }
                 writeBlocked = true
                 loop.noteDeadline(timeouts.deadline)
                 return false
+            case .endOfStream, .failed:
+                close()  // EPIPE, ECONNRESET: nobody is reading any more.
+                return false
             }
-            close()  // EPIPE, ECONNRESET: nobody is reading any more.
-            return false
         }
         writeBlocked = false
         timeouts.outputDrained()
@@ -381,7 +454,7 @@ final class HTTPConnection {
         }
         outputOffset = 0
         if inFlight == nil {
-            if closeAfterResponse {
+            if closesAfterResponse {
                 startLingeringClose()
                 return false
             }
@@ -395,9 +468,9 @@ final class HTTPConnection {
 
     private func updateInterest() {
         guard !isClosed else { return }
-        var events: UInt32 = 0
-        if wantsInput || isLingering { events |= Epoll.input }
-        if writeBlocked { events |= Epoll.output }
+        var events: PollEvents = []
+        if wantsInput || phase == .lingering { events.insert(.readable) }
+        if writeBlocked { events.insert(.writable) }
         if events != registeredEvents {
             registeredEvents = events
             loop.modify(fd, events: events)
@@ -413,8 +486,8 @@ final class HTTPConnection {
             close()
             return
         }
-        shutdown(fd, Int32(SHUT_WR))
-        isLingering = true
+        Socket.shutdownSending(fd)
+        move(to: .lingering)
         timeouts.lingeringStarted(now: loop.now)
         loop.noteDeadline(timeouts.deadline)
         updateInterest()
@@ -423,12 +496,13 @@ final class HTTPConnection {
 
     private func discardInput() {
         while true {
-            let count = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
-            if count > 0 { continue }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
-            close()
-            return
+            switch Socket.receive(fd, into: loop.readBuffer) {
+            case .bytes: continue
+            case .wouldBlock: return
+            case .endOfStream, .failed:
+                close()
+                return
+            }
         }
     }
 
@@ -441,7 +515,7 @@ final class HTTPConnection {
             close()
         case .respondRequestTimeoutAndClose:
             loop.server.logger.debug("request timed out", metadata: ["remote": "\(remoteAddress)"])
-            closeAfterResponse = true
+            closeAfterResponse()
             admitted = nil
             bodyReservation?.release()
             bodyReservation = nil
@@ -451,7 +525,7 @@ final class HTTPConnection {
                                date: loop.date.current(), serverName: loop.server.configuration.serverName)
             drive()
             // A client that stopped reading gets no more time: close whatever is left.
-            if !isClosed && !isLingering { close() }
+            if phase != .closed && phase != .lingering { close() }
         }
     }
 
@@ -464,7 +538,7 @@ final class HTTPConnection {
 
     func close() {
         guard !isClosed else { return }
-        isClosed = true
+        move(to: .closed)
         inFlight = nil
         admitted = nil
         bodyReservation?.release()
@@ -473,7 +547,7 @@ final class HTTPConnection {
         outputOffset = 0
         parser = HTTPRequestParser(limits: parser.limits)
         loop.remove(self)
-        Glibc.close(fd)
+        Socket.close(fd)
         loop.server.releaseConnection()
     }
 }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
 /// The `Date` header value (IMF-fixdate, RFC 9110 §5.6.7), formatted once per second.

@@ -1,15 +1,15 @@
 import Foundation
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
+import Platform
 
-/// An HTTP/1.1 server on non-blocking sockets and epoll event loops, one thread per loop
-/// (never one per connection).
+/// An HTTP/1.1 server on non-blocking sockets and event loops (epoll or poll(2), see
+/// `HTTPServerConfiguration.poller`), one thread per loop (never one per connection).
 ///
 /// Configure the router, set `onRequestCompleted`, then `start()`. Stop with
 /// `shutdown(completion:)` or `beginShutdown()` and `waitUntilStopped()`, or let
 /// `installSignalHandlers(onSignal:)` do it on SIGTERM and SIGINT.
+// @unchecked: every mutable member is guarded by `lock` (an NSCondition, for
+// `waitUntilStopped`), except `onRequestCompleted`, which is set before `start()` only.
 public final class HTTPServer: @unchecked Sendable {
     /// The configuration the server was made with.
     public let configuration: HTTPServerConfiguration
@@ -80,7 +80,7 @@ public final class HTTPServer: @unchecked Sendable {
         defer { lock.unlock() }
         guard state == .idle else { throw HTTPServerError.alreadyStarted }
         // Writes use MSG_NOSIGNAL; ignoring SIGPIPE as well covers any other write path.
-        signal(SIGPIPE, SIG_IGN)
+        SignalRelay.ignore(SIGPIPE)
         let loopCount = max(1, configuration.eventLoopCount)
         let descriptorLimit = FileDescriptorLimit.raiseToHardLimit()
         connectionCeiling = FileDescriptorLimit.connectionCeiling(
@@ -97,13 +97,18 @@ public final class HTTPServer: @unchecked Sendable {
                 "nofile_limit": "\(descriptorText)", "max_connections": "\(connectionCeiling)",
             ])
         }
-        let listener = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+        let listener: (fd: Int32, port: Int)
+        do {
+            listener = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+        } catch {
+            throw HTTPServerError(error)
+        }
         listenFD = listener.fd
         port = listener.port
         do {
             loops = try (0..<loopCount).map { _ in try EventLoop(server: self, logger: logger) }
         } catch {
-            close(listenFD)
+            Socket.close(listenFD)
             throw error
         }
         runningLoops = loops.count
@@ -117,7 +122,7 @@ public final class HTTPServer: @unchecked Sendable {
             thread.start()
         }
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(listener.port)",
-                                            "loops": "\(loops.count)"])
+                                            "loops": "\(loops.count)", "poller": "\(configuration.poller.rawValue)"])
     }
 
     /// Starts a graceful shutdown: stop accepting, close idle connections, let in-flight
@@ -166,7 +171,7 @@ public final class HTTPServer: @unchecked Sendable {
         let loops = self.loops
         lock.unlock()
         logger.info("shutting down", metadata: ["deadline_seconds": "\(Double(nanoseconds) / 1e9)"])
-        let deadline = monotonicNanoseconds() &+ nanoseconds
+        let deadline = MonotonicClock.nanoseconds() &+ nanoseconds
         for loop in loops {
             loop.execute { loop.beginDrain(deadline: deadline) }
         }
@@ -186,7 +191,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// source), which, unlike a bare `DispatchSource` signal source on Linux, cannot lose a
     /// signal that the kernel hands to a thread that did not block it.
     public func installSignalHandlers(
-        signals: [Int32] = [SIGTERM, SIGINT], onSignal: @escaping @Sendable (Int32) -> Void = { _ in }
+        signals: [Int32] = [SignalRelay.terminate, SignalRelay.interrupt], onSignal: @escaping @Sendable (Int32) -> Void = { _ in }
     ) {
         for number in signals {
             SignalRelay.shared.observe(number) { [weak self] number in
@@ -221,7 +226,7 @@ public final class HTTPServer: @unchecked Sendable {
         defer { lock.unlock() }
         acceptingLoops -= 1
         if acceptingLoops == 0 && listenFD >= 0 {
-            close(listenFD)
+            Socket.close(listenFD)
             listenFD = -1
         }
     }
@@ -245,7 +250,7 @@ public final class HTTPServer: @unchecked Sendable {
         accessLog.stop()
         lock.lock()
         if listenFD >= 0 {
-            close(listenFD)
+            Socket.close(listenFD)
             listenFD = -1
         }
         state = .stopped

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Platform
 
 /// How long a connection may spend in each phase before it is closed.
 public struct HTTPTimeouts: Sendable, Equatable {
@@ -61,6 +62,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// The account that buffered request bodies are reserved against before they are read;
     /// `nil` leaves bodies bounded by `limits.maxBodyBytes` alone.
     public var memoryBudget: MemoryBudget?
+    /// How the event loops wait for socket readiness: epoll on Linux by default, poll(2) as
+    /// the portable alternative (it costs time per idle connection on every wait).
+    public var poller: PollerBackend
 
     /// A configuration with production defaults; tests shorten the timeouts.
     public init(
@@ -69,7 +73,8 @@ public struct HTTPServerConfiguration: Sendable {
         eventLoopCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount),
         limits: HTTPLimits = HTTPLimits(), timeouts: HTTPTimeouts = HTTPTimeouts(),
         shutdownDeadline: Duration = .seconds(20), accessLogLevel: Logger.Level = .info,
-        serverName: String = "mnist-cnn", memoryBudget: MemoryBudget? = nil
+        serverName: String = "mnist-cnn", memoryBudget: MemoryBudget? = nil,
+        poller: PollerBackend = .platformDefault
     ) {
         self.host = host
         self.port = port
@@ -82,6 +87,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.accessLogLevel = accessLogLevel
         self.serverName = serverName
         self.memoryBudget = memoryBudget
+        self.poller = poller
         accessLogBatchWriter = nil
     }
 }

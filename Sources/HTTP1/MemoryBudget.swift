@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 /// One process-wide account of the bytes that request work holds: buffered bodies, decoded
 /// images, normalized batches, queued inference input.
@@ -8,12 +8,14 @@ import Foundation
 /// `canEverFit(_:)`: a request that could never fit is the client's problem (413); one that
 /// does not fit now is load (503 with `Retry-After`). Reservations release exactly once, on
 /// `release()` or when dropped, so an early return or a thrown error cannot leak budget.
-public final class MemoryBudget: @unchecked Sendable {
+public final class MemoryBudget: Sendable {
     /// The bytes the budget allows in flight at once.
     public let capacity: Int
-    private let lock = NSLock()
-    private var used = 0
-    private var refusals = 0
+    private struct Account {
+        var used = 0
+        var refusals = 0
+    }
+    private let account = Mutex(Account())
 
     /// A budget of `capacity` bytes (at least 1).
     public init(capacity: Int) {
@@ -44,76 +46,71 @@ public final class MemoryBudget: @unchecked Sendable {
 
     /// The bytes reserved now.
     public var usedBytes: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return used
+        account.withLock { $0.used }
     }
 
     /// How many reservations were refused since start.
     public var refusedCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return refusals
+        account.withLock { $0.refusals }
     }
 
     fileprivate func give(back bytes: Int) {
-        lock.lock()
-        used -= bytes
-        lock.unlock()
+        account.withLock { $0.used -= bytes }
     }
 
     /// Adds `bytes` to the account for a reservation that will then hold `total`.
     fileprivate func take(more bytes: Int, total: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard bytes <= capacity - used - headroom(forTotal: total) else {
-            refusals += 1
-            return false
+        let headroom = headroom(forTotal: total)
+        return account.withLock { account in
+            guard bytes <= capacity - account.used - headroom else {
+                account.refusals += 1
+                return false
+            }
+            account.used += bytes
+            return true
         }
-        used += bytes
-        return true
     }
 }
 
 /// Bytes held against a `MemoryBudget`; given back once, on `release()` or on deinit.
-public final class MemoryReservation: @unchecked Sendable {
+public final class MemoryReservation: Sendable {
     private let budget: MemoryBudget
-    private let lock = NSLock()
-    private var held: Int
+    private let held: Mutex<Int>
 
     fileprivate init(budget: MemoryBudget, bytes: Int) {
         self.budget = budget
-        self.held = bytes
+        held = Mutex(bytes)
     }
 
     /// The bytes this reservation holds now.
     public var bytes: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return held
+        held.withLock { $0 }
     }
 
     /// Grows the reservation by `bytes` if the budget has room; `false` leaves it unchanged.
     public func grow(by bytes: Int) -> Bool {
         precondition(bytes >= 0, "cannot grow by a negative size")
-        lock.lock()
-        defer { lock.unlock() }
-        guard budget.take(more: bytes, total: held + bytes) else { return false }
-        held += bytes
-        return true
+        return held.withLock { held in
+            guard budget.take(more: bytes, total: held + bytes) else { return false }
+            held += bytes
+            return true
+        }
     }
 
     /// Gives back all but `bytes` (when the work turned out smaller than reserved).
     public func shrink(to bytes: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard bytes < held else { return }
-        budget.give(back: held - max(0, bytes))
-        held = max(0, bytes)
+        held.withLock { held in
+            guard bytes < held else { return }
+            budget.give(back: held - max(0, bytes))
+            held = max(0, bytes)
+        }
     }
 
     /// Gives every byte back; later calls do nothing.
     public func release() { shrink(to: 0) }
 
-    deinit { if held > 0 { budget.give(back: held) } }
+    deinit {
+        let remaining = held.withLock { $0 }
+        if remaining > 0 { budget.give(back: remaining) }
+    }
 }

@@ -4,6 +4,8 @@ import Logging
 ///
 /// Register every route before the server starts; lookups are then read-only and safe from
 /// any thread. Each route is named by its template (`/train/{id}`) so metrics stay bounded.
+// @unchecked: routes are added before the server starts and only read afterwards, and the
+// handlers it stores are called on whatever thread the server runs them on, by contract.
 public final class Router: @unchecked Sendable {
     /// A handler that answers at once. It runs on a server event-loop thread, so it must be
     /// quick; anything slow belongs in an `AsyncHandler`.
@@ -67,11 +69,6 @@ public final class Router: @unchecked Sendable {
                     admission: Admission? = nil, _ handler: @escaping AsyncHandler) {
         insert(method: method, path: path, requiresBody: requiresBody, maxBodyBytes: maxBodyBytes,
                admission: admission, handler: .async(handler))
-    }
-
-    /// The registered (method, template) pairs in registration order.
-    public var registeredRoutes: [(method: String, template: String)] {
-        routes.map { ($0.method, $0.template) }
     }
 
     private func insert(method: String, path: String, requiresBody: Bool, maxBodyBytes: Int?,

@@ -50,8 +50,10 @@ public struct FileSystem: Sendable {
     public static let posixLink: @Sendable (String, String) -> Int32 = { existing, new in
         #if canImport(Darwin)
         Darwin.link(existing, new)
-        #else
+        #elseif canImport(Glibc)
         Glibc.link(existing, new)
+        #elseif canImport(Musl)
+        Musl.link(existing, new)
         #endif
     }
 
@@ -60,22 +62,28 @@ public struct FileSystem: Sendable {
         open: { path, flags, mode in
             #if canImport(Darwin)
             Darwin.open(path, flags, mode)
-            #else
+            #elseif canImport(Glibc)
             Glibc.open(path, flags, mode)
+            #elseif canImport(Musl)
+            Musl.open(path, flags, mode)
             #endif
         },
         read: { descriptor, buffer in
             #if canImport(Darwin)
             Darwin.read(descriptor, buffer.baseAddress, buffer.count)
-            #else
+            #elseif canImport(Glibc)
             Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            #elseif canImport(Musl)
+            Musl.read(descriptor, buffer.baseAddress, buffer.count)
             #endif
         },
         write: { descriptor, bytes in
             #if canImport(Darwin)
             Darwin.write(descriptor, bytes.baseAddress, bytes.count)
-            #else
+            #elseif canImport(Glibc)
             Glibc.write(descriptor, bytes.baseAddress, bytes.count)
+            #elseif canImport(Musl)
+            Musl.write(descriptor, bytes.baseAddress, bytes.count)
             #endif
         },
         size: { descriptor in
@@ -85,29 +93,37 @@ public struct FileSystem: Sendable {
         fsync: { descriptor in
             #if canImport(Darwin)
             Darwin.fsync(descriptor)
-            #else
+            #elseif canImport(Glibc)
             Glibc.fsync(descriptor)
+            #elseif canImport(Musl)
+            Musl.fsync(descriptor)
             #endif
         },
         close: { descriptor in
             #if canImport(Darwin)
             Darwin.close(descriptor)
-            #else
+            #elseif canImport(Glibc)
             Glibc.close(descriptor)
+            #elseif canImport(Musl)
+            Musl.close(descriptor)
             #endif
         },
         rename: { from, to in
             #if canImport(Darwin)
             Darwin.rename(from, to)
-            #else
+            #elseif canImport(Glibc)
             Glibc.rename(from, to)
+            #elseif canImport(Musl)
+            Musl.rename(from, to)
             #endif
         },
         unlink: { path in
             #if canImport(Darwin)
             Darwin.unlink(path)
-            #else
+            #elseif canImport(Glibc)
             Glibc.unlink(path)
+            #elseif canImport(Musl)
+            Musl.unlink(path)
             #endif
         })
 }

@@ -3,6 +3,7 @@ import Foundation
 import HTTP1
 import Logging
 import MNISTData
+import Platform
 import Service
 
 struct ServeCommand: ParsableCommand {
@@ -40,6 +41,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest POST /train body in bytes [MNIST_CNN_MAX_TRAIN_BODY_BYTES] (default 65536).")
     var maxTrainBodyBytes: Int?
     @Option(help: "Most open connections [MNIST_CNN_MAX_CONNECTIONS] (default 10000).") var maxConnections: Int?
+    @Option(help: "How the event loops wait on sockets: epoll, or poll (poll(2); portable, slower with many idle connections) [MNIST_CNN_POLLER] (default epoll).")
+    var poller: String?
     @Option(help: "Seconds a client has to send its headers [MNIST_CNN_HEADER_TIMEOUT] (default 10).") var headerTimeout: Double?
     @Option(help: "Seconds an idle keep-alive connection stays open [MNIST_CNN_IDLE_TIMEOUT] (default 60).") var idleTimeout: Double?
     @Option(help: "Seconds in-flight requests get to finish on shutdown [MNIST_CNN_SHUTDOWN_TIMEOUT] (default 20).")
@@ -82,6 +85,11 @@ struct ServeCommand: ParsableCommand {
             settings.maxTrainBodyBytes = try Setting.resolve(
                 maxTrainBodyBytes, "MNIST_CNN_MAX_TRAIN_BODY_BYTES", settings.maxTrainBodyBytes)
             settings.http.maxConnections = try Setting.resolve(maxConnections, "MNIST_CNN_MAX_CONNECTIONS", settings.http.maxConnections)
+            let pollerName = poller ?? Environment.value("MNIST_CNN_POLLER") ?? settings.http.poller.rawValue
+            guard let pollerBackend = PollerBackend(rawValue: pollerName) else {
+                throw CommandFailure("poller '\(pollerName)' is not epoll or poll (--poller / MNIST_CNN_POLLER)")
+            }
+            settings.http.poller = pollerBackend
             settings.http.timeouts.headerRead = .seconds(try Setting.resolve(headerTimeout, "MNIST_CNN_HEADER_TIMEOUT", 10.0))
             settings.http.timeouts.idle = .seconds(try Setting.resolve(idleTimeout, "MNIST_CNN_IDLE_TIMEOUT", 60.0))
             settings.http.shutdownDeadline = .seconds(try Setting.resolve(shutdownTimeout, "MNIST_CNN_SHUTDOWN_TIMEOUT", 20.0))

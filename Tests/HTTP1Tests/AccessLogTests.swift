@@ -61,25 +61,3 @@ struct AccessLogTests {
         #expect(handler.messages.last?.message.hasPrefix("GET /r/999 ") == true)
     }
 }
-
-/// How the open-file limit caps `maxConnections`.
-@Suite("FileDescriptorLimit")
-struct FileDescriptorLimitTests {
-    /// A limit that holds the configured connections plus the reserve leaves them alone; a
-    /// smaller one lowers them to what is left after the reserve, the listener and three
-    /// descriptors per loop; an absurd one still allows one connection.
-    @Test func connectionCeiling() {
-        #expect(FileDescriptorLimit.connectionCeiling(configured: 10_000, descriptorLimit: 1_048_576, eventLoops: 2) == 10_000)
-        #expect(FileDescriptorLimit.connectionCeiling(configured: 10_000, descriptorLimit: 1024, eventLoops: 2)
-                == 1024 - FileDescriptorLimit.reserve - 1 - 6)
-        #expect(FileDescriptorLimit.connectionCeiling(configured: 10_000, descriptorLimit: .max, eventLoops: 8) == 10_000)
-        #expect(FileDescriptorLimit.connectionCeiling(configured: 10_000, descriptorLimit: 10, eventLoops: 1) == 1)
-    }
-
-    /// Raising is idempotent and never lowers the limit.
-    @Test func raiseToHardLimit() {
-        let first = FileDescriptorLimit.raiseToHardLimit()
-        #expect(first >= 64)
-        #expect(FileDescriptorLimit.raiseToHardLimit() == first)
-    }
-}

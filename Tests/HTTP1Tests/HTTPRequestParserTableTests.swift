@@ -19,8 +19,6 @@ struct MalformedCase: CustomStringConvertible, Sendable {
     var description: String { name }
 }
 
-extension RequestSummary: @unchecked Sendable {}
-
 let validCases: [ValidCase] = [
     ValidCase(name: "minimal GET", raw: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", expected: [RequestSummary()]),
     ValidCase(name: "query and percent-encoded path",

@@ -104,12 +104,4 @@ struct HTTPResponseTests {
         headers.remove(name: "accept")
         #expect(!headers.contains("Accept"))
     }
-
-    /// Loopback detection covers ::1 and IPv4-mapped 127/8 only.
-    @Test func loopbackAddresses() {
-        #expect(Socket.isLoopbackIPv6([UInt8](repeating: 0, count: 15) + [1]))
-        #expect(Socket.isLoopbackIPv6([UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 127, 5, 6, 7]))
-        #expect(!Socket.isLoopbackIPv6([UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 10, 0, 0, 1]))
-        #expect(!Socket.isLoopbackIPv6([UInt8](repeating: 0, count: 16)))
-    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import HTTP1
+import Platform
 
 /// A head the server must refuse on sight: the body is declared but never sent, so an answer
 /// proves the server decided without waiting for (or buffering) the body.
@@ -36,9 +37,9 @@ let refusedHeads: [RefusedHead] = [
 struct HTTPServerHostileTests {
     /// Each refused head is answered at once with its problem (never `100 Continue`), the
     /// connection closes, and the server goes on serving.
-    @Test(arguments: refusedHeads)
-    func bodyRefusedOnItsHead(_ testCase: RefusedHead) throws {
-        try withTestServer { server, port, log in
+    @Test(arguments: refusedHeads, PollerBackend.allCases)
+    func bodyRefusedOnItsHead(_ testCase: RefusedHead, _ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { server, port, log in
             let client = try RawHTTPClient(port: port, readTimeout: 3)
             client.send(testCase.head)
             let response = try client.readResponse()
@@ -55,8 +56,9 @@ struct HTTPServerHostileTests {
 
     /// An authorized request gets `100 Continue` only after its admission check passed, then
     /// its body is read and answered.
-    @Test func admittedRequestGetsContinue() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func admittedRequestGetsContinue(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("POST /admin HTTP/1.1\r\nHost: x\r\nAuthorization: yes\r\nExpect: 100-continue\r\n"
                         + "Content-Length: 7\r\n\r\n")
@@ -69,8 +71,9 @@ struct HTTPServerHostileTests {
     }
 
     /// Admission also guards requests without a body (DELETE-style admin operations).
-    @Test func admissionWithoutBody() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func admissionWithoutBody(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             #expect(try client.request(method: "DELETE", path: "/admin").status == 401)
             #expect(try client.request(method: "DELETE", path: "/admin", headers: [("Authorization", "yes")]).status == 200)
@@ -78,8 +81,9 @@ struct HTTPServerHostileTests {
     }
 
     /// A chunked body growing past the route's limit is cut off with 413.
-    @Test func chunkedBodyOverTheRouteLimit() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func chunkedBodyOverTheRouteLimit(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
             let chunk = [UInt8](repeating: 0x61, count: 300 << 10)
@@ -95,9 +99,10 @@ struct HTTPServerHostileTests {
     /// A body larger than the whole memory budget is 413 on its head; one that does not fit
     /// while another body holds the budget is 503 with `Retry-After`, and fits once the first
     /// is answered. Every byte goes back to the budget.
-    @Test func memoryBudgetRefusesBeforeReading() throws {
+    @Test(arguments: PollerBackend.allCases)
+    func memoryBudgetRefusesBeforeReading(_ poller: PollerBackend) throws {
         let budget = MemoryBudget(capacity: 1000)
-        try withTestServer(configure: { $0.memoryBudget = budget }) { _, port, _ in
+        try withTestServer(poller: poller, configure: { $0.memoryBudget = budget }) { _, port, _ in
             let tooLarge = try RawHTTPClient(port: port)
             tooLarge.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n")
             let refused = try tooLarge.readResponse()
@@ -124,9 +129,10 @@ struct HTTPServerHostileTests {
 
     /// A chunked body grows its reservation as it arrives: one that fits the budget is served
     /// and gives everything back; one that outgrows the whole budget is 413.
-    @Test func chunkedBodiesGrowTheirReservation() throws {
+    @Test(arguments: PollerBackend.allCases)
+    func chunkedBodiesGrowTheirReservation(_ poller: PollerBackend) throws {
         let budget = MemoryBudget(capacity: 1 << 20)
-        try withTestServer(configure: { $0.memoryBudget = budget }) { _, port, _ in
+        try withTestServer(poller: poller, configure: { $0.memoryBudget = budget }) { _, port, _ in
             let chunk = [UInt8](repeating: 0x61, count: 100 << 10)
             let framedChunk = Array("\(String(chunk.count, radix: 16))\r\n".utf8) + chunk + Array("\r\n".utf8)
             let fits = try RawHTTPClient(port: port)
@@ -149,8 +155,9 @@ struct HTTPServerHostileTests {
     /// A client that pipelines requests for large answers and never reads is closed at the
     /// write timeout, even while a handler works on one of its requests, and its output goes
     /// with it (issue 11). Its receive buffer is tiny, so the server's writes stall at once.
-    @Test func pipeliningClientThatNeverReadsIsClosed() throws {
-        try withTestServer(configure: { $0.timeouts.write = .milliseconds(300) }) { server, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func pipeliningClientThatNeverReadsIsClosed(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller, configure: { $0.timeouts.write = .milliseconds(300) }) { server, port, _ in
             let client = try RawHTTPClient(port: port, receiveBufferBytes: 1024)
             var requests = ""
             for _ in 0..<8 {

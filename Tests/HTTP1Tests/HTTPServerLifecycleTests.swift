@@ -2,15 +2,19 @@ import Foundation
 import Testing
 import TestSupport
 @testable import HTTP1
+import Platform
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
 @Suite("HTTPServer lifecycle, load and logging")
 struct HTTPServerLifecycleTests {
     /// A thousand idle keep-alive connections stay open and a new client is still served.
-    @Test func thousandIdleKeepAliveConnections() throws {
-        try withTestServer { server, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func thousandIdleKeepAliveConnections(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { server, port, _ in
             var idle: [RawHTTPClient] = []
             for index in 0..<1000 {
                 let client = try RawHTTPClient(port: port)
@@ -27,8 +31,9 @@ struct HTTPServerLifecycleTests {
 
     /// A response far larger than the socket buffer goes out through partial writes and
     /// EPOLLOUT, arrives whole, and the connection is reused after it.
-    @Test func largeResponseThroughPartialWrites() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func largeResponseThroughPartialWrites(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("GET /big/8 HTTP/1.1\r\nHost: x\r\n\r\n")
             let response = try client.readResponse()
@@ -40,8 +45,9 @@ struct HTTPServerLifecycleTests {
     }
 
     /// A client that stops reading a large response is closed at the write timeout.
-    @Test func clientThatStopsReadingIsClosed() throws {
-        try withTestServer(configure: { $0.timeouts.write = .milliseconds(200) }) { server, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func clientThatStopsReadingIsClosed(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller, configure: { $0.timeouts.write = .milliseconds(200) }) { server, port, _ in
             let client = try RawHTTPClient(port: port)
             var size: Int32 = 4096
             setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -51,9 +57,11 @@ struct HTTPServerLifecycleTests {
     }
 
     /// The signal source calls back first, then starts the graceful shutdown. SIGUSR2 stands
-    /// in for SIGTERM so the test process keeps its own SIGTERM behaviour.
-    @Test func signalStartsGracefulShutdown() throws {
-        try withTestServer { server, _, _ in
+    /// in for SIGTERM so the test process keeps its own SIGTERM behaviour. Serialized: the
+    /// signal goes to the whole process, so two cases at once would see each other's.
+    @Test(.serialized, arguments: PollerBackend.allCases)
+    func signalStartsGracefulShutdown(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { server, _, _ in
             let seen = RecordLog()
             server.installSignalHandlers(signals: [SIGUSR2]) { number in
                 seen.append(RequestRecord(method: server.isShuttingDown ? "late" : "first", route: nil, path: "\(number)",
@@ -69,9 +77,10 @@ struct HTTPServerLifecycleTests {
 
     /// Each request gives one access-log line (method, path, status, bytes, duration) and one
     /// record for metrics.
-    @Test func accessLogAndRecords() throws {
+    @Test(arguments: PollerBackend.allCases)
+    func accessLogAndRecords(_ poller: PollerBackend) throws {
         let handler = CapturingLogHandler()
-        try withTestServer(logHandler: handler) { _, port, log in
+        try withTestServer(poller: poller, logHandler: handler) { _, port, log in
             let client = try RawHTTPClient(port: port)
             client.send("GET /items/42?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
             _ = try client.readResponse()

@@ -2,12 +2,14 @@ import Foundation
 import Testing
 import TestSupport
 @testable import HTTP1
+import Platform
 
 @Suite("HTTPServer over real sockets")
 struct HTTPServerSocketTests {
     /// Several requests share one keep-alive connection, and the server holds exactly one.
-    @Test func keepAliveReusesTheConnection() throws {
-        try withTestServer { server, port, log in
+    @Test(arguments: PollerBackend.allCases)
+    func keepAliveReusesTheConnection(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { server, port, log in
             let client = try RawHTTPClient(port: port)
             for index in 0..<3 {
                 client.send("GET /items/\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -25,8 +27,9 @@ struct HTTPServerSocketTests {
 
     /// Pipelined requests are answered in order even when the middle one is asynchronous and
     /// slower than the ones behind it.
-    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func pipelinedRequestsAreAnsweredInOrder(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("GET /items/a HTTP/1.1\r\nHost: x\r\n\r\nGET /slow/50 HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nlastGET /items/b HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -38,8 +41,9 @@ struct HTTPServerSocketTests {
     }
 
     /// A chunked upload sent in pieces, with pauses between them, arrives reassembled.
-    @Test func chunkedUpload() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func chunkedUpload(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
             client.send("6\r\nhello \r\n")
@@ -54,8 +58,9 @@ struct HTTPServerSocketTests {
     }
 
     /// With `Expect: 100-continue` the server answers 100 before the body is sent.
-    @Test func expectContinue() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func expectContinue(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\n\r\n")
             let interim = try client.readResponse()
@@ -68,8 +73,9 @@ struct HTTPServerSocketTests {
     }
 
     /// A declared length over the limit gets 413 instead of 100, then the connection closes.
-    @Test func expectContinueWithTooLargeBody() throws {
-        try withTestServer(configure: { $0.limits.maxBodyBytes = 100 }) { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func expectContinueWithTooLargeBody(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller, configure: { $0.limits.maxBodyBytes = 100 }) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n")
             let response = try client.readResponse()
@@ -82,8 +88,9 @@ struct HTTPServerSocketTests {
 
     /// HEAD answers GET's headers without a body; the next request on the connection parses,
     /// which it would not if body bytes had been sent.
-    @Test func headHasHeadersButNoBody() throws {
-        try withTestServer { _, port, log in
+    @Test(arguments: PollerBackend.allCases)
+    func headHasHeadersButNoBody(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, log in
             let client = try RawHTTPClient(port: port)
             client.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             let head = try client.readResponse(forHead: true)
@@ -98,8 +105,9 @@ struct HTTPServerSocketTests {
 
     /// Unknown paths give a 404 problem; a known path with the wrong method a 405 with
     /// `Allow`; OPTIONS lists the methods.
-    @Test func notFoundMethodNotAllowedAndOptions() throws {
-        try withTestServer { _, port, log in
+    @Test(arguments: PollerBackend.allCases)
+    func notFoundMethodNotAllowedAndOptions(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, log in
             let client = try RawHTTPClient(port: port)
             client.send("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
             let notFound = try client.readResponse()
@@ -125,8 +133,9 @@ struct HTTPServerSocketTests {
     }
 
     /// A malformed request gets its problem status and the connection is closed.
-    @Test func malformedRequestGetsProblemAndClose() throws {
-        try withTestServer { _, port, log in
+    @Test(arguments: PollerBackend.allCases)
+    func malformedRequestGetsProblemAndClose(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, log in
             let client = try RawHTTPClient(port: port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
             let response = try client.readResponse()
@@ -138,8 +147,9 @@ struct HTTPServerSocketTests {
     }
 
     /// `Connection: close` from the client is answered with `Connection: close` and a close.
-    @Test func clientAsksToClose() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func clientAsksToClose(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n")
             let response = try client.readResponse()
@@ -150,8 +160,9 @@ struct HTTPServerSocketTests {
     }
 
     /// HTTP/1.0 closes by default and stays open with `Connection: keep-alive`.
-    @Test func http10ConnectionHandling() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func http10ConnectionHandling(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let keepAlive = try RawHTTPClient(port: port)
             keepAlive.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             #expect(try keepAlive.readResponse().header("Connection") == "keep-alive")
@@ -163,8 +174,9 @@ struct HTTPServerSocketTests {
 
     /// A slowloris client dribbling its head is dropped at the header timeout with 408, while
     /// another client is served normally the whole time.
-    @Test func slowlorisIsDroppedWhileOthersAreServed() throws {
-        try withTestServer(configure: { $0.timeouts.headerRead = .milliseconds(300) }) { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func slowlorisIsDroppedWhileOthersAreServed(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller, configure: { $0.timeouts.headerRead = .milliseconds(300) }) { _, port, _ in
             let slow = try RawHTTPClient(port: port)
             let fast = try RawHTTPClient(port: port)
             slow.send("GET /healthz HTTP/1.1\r\n")
@@ -190,8 +202,9 @@ struct HTTPServerSocketTests {
 
     /// A client that disconnects halfway through its body is dropped without reaching the
     /// handler, and the server keeps serving.
-    @Test func clientDisconnectingMidBody() throws {
-        try withTestServer { server, port, log in
+    @Test(arguments: PollerBackend.allCases)
+    func clientDisconnectingMidBody(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { server, port, log in
             do {
                 let quitter = try RawHTTPClient(port: port)
                 quitter.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly a little")
@@ -210,8 +223,9 @@ struct HTTPServerSocketTests {
     }
 
     /// 200 connections open at once each get their answer and all stay open (keep-alive).
-    @Test func manyConcurrentConnections() throws {
-        try withTestServer { server, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func manyConcurrentConnections(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { server, port, _ in
             let clients = try (0..<200).map { _ in try RawHTTPClient(port: port) }
             for (index, client) in clients.enumerated() {
                 client.send("GET /items/\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -224,8 +238,9 @@ struct HTTPServerSocketTests {
     }
 
     /// Past `maxConnections`, a new connection gets a 503 problem and is closed.
-    @Test func connectionsOverTheLimitAreRefused() throws {
-        try withTestServer(configure: { $0.maxConnections = 2 }) { server, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func connectionsOverTheLimitAreRefused(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller, configure: { $0.maxConnections = 2 }) { server, port, _ in
             let first = try RawHTTPClient(port: port)
             let second = try RawHTTPClient(port: port)
             #expect(eventually { server.connectionCount == 2 })
@@ -238,8 +253,9 @@ struct HTTPServerSocketTests {
     }
 
     /// An idle keep-alive connection is closed at the idle timeout.
-    @Test func idleConnectionIsClosed() throws {
-        try withTestServer(configure: { $0.timeouts.idle = .milliseconds(150) }) { server, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func idleConnectionIsClosed(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller, configure: { $0.timeouts.idle = .milliseconds(150) }) { server, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 200)
@@ -249,8 +265,9 @@ struct HTTPServerSocketTests {
     }
 
     /// A handler that drops its responder without answering produces a 500, not a hang.
-    @Test func forgottenResponderAnswers500() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func forgottenResponderAnswers500(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("GET /forgetful HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 500)
@@ -258,9 +275,9 @@ struct HTTPServerSocketTests {
     }
 
     /// A client that half-closes after its request still gets the answer, then the close.
-    @Test(arguments: ["/slow/30", "/healthz"])
-    func halfClosedClientGetsItsAnswer(path: String) throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: ["/slow/30", "/healthz"], PollerBackend.allCases)
+    func halfClosedClientGetsItsAnswer(path: String, _ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
             client.shutdownWrite()
@@ -271,8 +288,9 @@ struct HTTPServerSocketTests {
     }
 
     /// On "::" the server takes IPv4 clients too, and sees them as loopback.
-    @Test func dualStackListener() throws {
-        try withTestServer(host: "::") { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func dualStackListener(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller, host: "::") { _, port, _ in
             for host in ["127.0.0.1", "::1"] {
                 let client = try RawHTTPClient(port: port, host: host)
                 client.send("GET /items/v HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -282,8 +300,9 @@ struct HTTPServerSocketTests {
     }
 
     /// A second server on a taken port fails with `addressInUse`.
-    @Test func portInUse() throws {
-        try withTestServer { _, port, _ in
+    @Test(arguments: PollerBackend.allCases)
+    func portInUse(_ poller: PollerBackend) throws {
+        try withTestServer(poller: poller) { _, port, _ in
             let second = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: port),
                                     router: Router(), logger: .init(label: "second"))
             #expect(throws: HTTPServerError.addressInUse(host: "127.0.0.1", port: port)) { try second.start() }
@@ -293,9 +312,10 @@ struct HTTPServerSocketTests {
     /// Graceful shutdown: idle connections close at once, new ones are refused, and the
     /// in-flight slow request still completes (with `Connection: close`) before the server
     /// reports stopped.
-    @Test func gracefulShutdownFinishesInFlightRequests() throws {
+    @Test(arguments: PollerBackend.allCases)
+    func gracefulShutdownFinishesInFlightRequests(_ poller: PollerBackend) throws {
         let started = StartedCounter()
-        try withTestServer(router: makeTestRouter(slowStarted: started)) { server, port, _ in
+        try withTestServer(poller: poller, router: makeTestRouter(slowStarted: started)) { server, port, _ in
             let idle = try RawHTTPClient(port: port)
             idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try idle.readResponse().status == 200)
@@ -316,9 +336,10 @@ struct HTTPServerSocketTests {
     }
 
     /// An in-flight request that outlives the shutdown deadline is cut off at the deadline.
-    @Test func shutdownDeadlineClosesStragglers() throws {
+    @Test(arguments: PollerBackend.allCases)
+    func shutdownDeadlineClosesStragglers(_ poller: PollerBackend) throws {
         let started = StartedCounter()
-        try withTestServer(configure: { $0.shutdownDeadline = .milliseconds(100) },
+        try withTestServer(poller: poller, configure: { $0.shutdownDeadline = .milliseconds(100) },
                            router: makeTestRouter(slowStarted: started)) { server, port, _ in
             let busy = try RawHTTPClient(port: port)
             busy.send("GET /slow/3000 HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -1,7 +1,7 @@
 @testable import HTTP1
 
 /// The parts of a parsed request a test compares.
-struct RequestSummary: Equatable, CustomStringConvertible {
+struct RequestSummary: Equatable, CustomStringConvertible, Sendable {
     var method: String
     var target: String
     var path: String

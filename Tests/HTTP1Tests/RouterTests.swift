@@ -1,10 +1,16 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import HTTP1
 
 /// Holds what a completion handed over (the router's completions are `@Sendable`).
-final class Answer: @unchecked Sendable {
-    var value: (HTTPResponse, String?)?
+final class Answer: Sendable {
+    private let stored = Mutex<(HTTPResponse, String?)?>(nil)
+
+    var value: (HTTPResponse, String?)? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
 }
 
 /// Answers `request` through the router synchronously (the handlers here answer at once).

@@ -1,41 +1,33 @@
 import Foundation
 import Logging
 @testable import HTTP1
+import Platform
+import Synchronization
 
 /// Collects `RequestRecord`s from the server's loop threads.
-final class RecordLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [RequestRecord] = []
+final class RecordLog: Sendable {
+    private let stored = Mutex<[RequestRecord]>([])
 
     func append(_ record: RequestRecord) {
-        lock.lock()
-        stored.append(record)
-        lock.unlock()
+        stored.withLock { $0.append(record) }
     }
 
     var records: [RequestRecord] {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
+        stored.withLock { $0 }
     }
 }
 
 /// Counts slow requests that reached their handler, so tests wait for that instead of
 /// sleeping a guessed amount.
-final class StartedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored = 0
+final class StartedCounter: Sendable {
+    private let stored = Atomic(0)
 
     func increment() {
-        lock.lock()
-        stored += 1
-        lock.unlock()
+        stored.add(1, ordering: .relaxed)
     }
 
     var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
+        stored.load(ordering: .relaxed)
     }
 }
 
@@ -75,15 +67,18 @@ func makeTestRouter(slowStarted: StartedCounter = StartedCounter()) -> Router {
     return router
 }
 
-/// Runs `body` against a server on an ephemeral loopback port, then shuts it down.
+/// Runs `body` against a server on an ephemeral loopback port, waiting on `poller`, then shuts
+/// it down. Every socket-level test takes the backend as an argument, so the whole HTTP
+/// behaviour is checked on epoll and on poll(2).
 func withTestServer(
+    poller: PollerBackend,
     host: String = "127.0.0.1",
     configure: (inout HTTPServerConfiguration) -> Void = { _ in },
     router: Router = makeTestRouter(),
     logHandler: CapturingLogHandler? = nil,
     _ body: (HTTPServer, Int, RecordLog) throws -> Void
 ) throws {
-    var configuration = HTTPServerConfiguration(host: host, port: 0, eventLoopCount: 2)
+    var configuration = HTTPServerConfiguration(host: host, port: 0, eventLoopCount: 2, poller: poller)
     configuration.timeouts = HTTPTimeouts(headerRead: .seconds(5), bodyRead: .seconds(5), idle: .seconds(5),
                                           write: .seconds(5), lingeringClose: .milliseconds(200))
     configuration.shutdownDeadline = .seconds(3)
@@ -112,6 +107,8 @@ func eventually(within seconds: Double = 3, _ condition: () -> Bool) -> Bool {
 }
 
 /// Keeps every log message so tests can check the access log.
+// @unchecked: the captured messages are guarded by `lock`; `metadata` and `logLevel` are set
+// before the logger is handed to the server and only read afterwards.
 final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [(level: Logger.Level, message: String, metadata: Logger.Metadata)] = []
