@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "ModelFile", dependencies: ["TensorCore", "Platform"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"]),
         .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
-        .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTP1", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
         .target(name: "MNISTDownload"),
         .target(name: "Service", dependencies: [

@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +31,7 @@ final class EventLoop: @unchecked Sendable {
     private var acceptPausedUntil: UInt64?
 
     private var connections: [Int32: HTTPConnection] = [:]
-    private let taskLock = NSLock()
+    private let taskLock = Lock()
     private var tasks: [() -> Void] = []
     private var wakePending = false
     /// Set when the thread has ended and its descriptors are closed: late tasks (a responder

@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Delivers the response of an asynchronous handler, from any thread, exactly once.
 ///
@@ -6,7 +11,7 @@ import Foundation
 /// batch is done; this is what it answers through. Later calls to `send` are ignored. A
 /// responder dropped without answering sends a 500 problem so the connection never hangs.
 public final class HTTPResponder: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var delivered = false
     private let deliver: @Sendable (HTTPResponse) -> Void
 

@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +27,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// quick. Set it before `start()`.
     public var onRequestCompleted: (@Sendable (RequestRecord) -> Void)?
 
-    private let lock = NSCondition()
+    private let lock = Condition()
     private var state = State.idle
     private var listenFD: Int32 = -1
     private var loops: [EventLoop] = []
@@ -112,9 +117,7 @@ public final class HTTPServer: @unchecked Sendable {
         accessLog.start()
         for (index, loop) in loops.enumerated() {
             loop.startListening(on: listenFD)
-            let thread = Thread { loop.run() }
-            thread.name = "http1-loop-\(index)"
-            thread.start()
+            Threads.start(name: "http1-loop-\(index)") { loop.run() }
         }
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(listener.port)",
                                             "loops": "\(loops.count)"])

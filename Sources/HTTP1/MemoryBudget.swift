@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One process-wide account of the bytes that request work holds: buffered bodies, decoded
 /// images, normalized batches, queued inference input.
@@ -11,7 +16,7 @@ import Foundation
 public final class MemoryBudget: @unchecked Sendable {
     /// The bytes the budget allows in flight at once.
     public let capacity: Int
-    private let lock = NSLock()
+    private let lock = Lock()
     private var used = 0
     private var refusals = 0
 
@@ -78,7 +83,7 @@ public final class MemoryBudget: @unchecked Sendable {
 /// Bytes held against a `MemoryBudget`; given back once, on `release()` or on deinit.
 public final class MemoryReservation: @unchecked Sendable {
     private let budget: MemoryBudget
-    private let lock = NSLock()
+    private let lock = Lock()
     private var held: Int
 
     fileprivate init(budget: MemoryBudget, bytes: Int) {

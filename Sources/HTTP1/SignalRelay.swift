@@ -1,5 +1,10 @@
 import Dispatch
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +25,7 @@ nonisolated(unsafe) private var signalPipeWriteFD: Int32 = -1
 final class SignalRelay: @unchecked Sendable {
     static let shared = SignalRelay()
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var observers: [Int32: [@Sendable (Int32) -> Void]] = [:]
     private var readSource: DispatchSourceRead?
     private let queue = DispatchQueue(label: "http1.signals")
