@@ -40,3 +40,20 @@ import Testing
         }
     }
 }
+
+/// `trimmingWhitespace` replaces Foundation's `trimmingCharacters(in:)`: the same results for
+/// `.whitespacesAndNewlines` and `.whitespaces`.
+@Suite struct WhitespaceTests {
+    static let samples = [
+        "", " ", "\t\n", "abc", "  abc  ", "\tA B\r\n", "\n\n12345\n", " \u{00A0}x\u{3000} ", "\u{2028}y\u{0085}",
+        "a\u{000B}", " 2 GiB\t", "\r\n", "x \u{0301}",
+    ]
+
+    @Test func matchesFoundation() {
+        for sample in Self.samples {
+            #expect(sample.trimmingWhitespace() == sample.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(sample.unicodeScalars))")
+            #expect(sample.trimmingWhitespace(newlines: false) == sample.trimmingCharacters(in: .whitespaces), "\(Array(sample.unicodeScalars))")
+        }
+        #expect(" a b ".dropFirst().trimmingWhitespace() == "a b")
+    }
+}
