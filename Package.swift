@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
         .target(name: "HTTP1", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
-        .target(name: "MNISTDownload"),
+        .target(name: "MNISTDownload", dependencies: ["Platform"]),
         .target(name: "Service", dependencies: [
             "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform",
             .product(name: "Logging", package: "swift-log"),
