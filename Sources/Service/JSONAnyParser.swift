@@ -4,9 +4,10 @@
 /// `NSNumber` only ever reached the decoders as `doubleValue`).
 ///
 /// Why not `JSONSerialization`: it lives in full Foundation, and linking that puts ICU's data
-/// (34 MB) into the binary. Strict RFC 8259 like it: no comments, no trailing commas, no
-/// leading zeros, no control characters in strings, valid UTF-8 and surrogate pairs only, and
-/// nesting capped at `maximumDepth` so a body of a million `[` cannot overflow the stack.
+/// (34 MB) into the binary. RFC 8259 as strictly as it: no comments, no leading zeros, no
+/// control characters in strings, valid UTF-8 and surrogate pairs only, and nesting capped at
+/// `maximumDepth` so a body of a million `[` cannot overflow the stack; like it, one trailing
+/// comma before `]` or `}` is accepted, so no request it took is refused now.
 enum JSONAnyParser {
     struct Invalid: Error, Equatable {
         let reason: String
@@ -86,7 +87,10 @@ enum JSONAnyParser {
                 members[key] = try value(depth: depth)
                 skipWhitespace()
                 switch current {
-                case UInt8(ascii: ","): index += 1
+                case UInt8(ascii: ","):
+                    index += 1
+                    skipWhitespace()
+                    if current == UInt8(ascii: "}") { index += 1; return members }
                 case UInt8(ascii: "}"): index += 1; return members
                 default: throw invalid("expected ',' or '}'")
                 }
@@ -104,7 +108,10 @@ enum JSONAnyParser {
                 elements.append(try value(depth: depth))
                 skipWhitespace()
                 switch current {
-                case UInt8(ascii: ","): index += 1
+                case UInt8(ascii: ","):
+                    index += 1
+                    skipWhitespace()
+                    if current == UInt8(ascii: "]") { index += 1; return elements }
                 case UInt8(ascii: "]"): index += 1; return elements
                 default: throw invalid("expected ',' or ']'")
                 }
@@ -241,7 +248,8 @@ enum JSONAnyParser {
                 guard let byte = current, (0x30...0x39).contains(byte) else { throw invalid("invalid number") }
                 while let byte = current, (0x30...0x39).contains(byte) { index += 1 }
             }
-            if plain && digits <= 15 { return negative ? -Double(integer) : Double(integer) }
+            // An integer, as JSONSerialization read it (so "-0" is 0, not -0.0).
+            if plain && digits <= 15 { return Double(negative ? -integer : integer) }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             guard let value = Double(text), value.isFinite else {
                 index = start

@@ -17,12 +17,13 @@ import Testing
             return "s\(Array(text.unicodeScalars).map(\.value))"
         case is NSNull, is JSONNull:
             return "null"
+        // Before Bool and Double: on Linux an NSNumber casts to both.
         case let number as NSNumber where String(cString: number.objCType) == "c":
             return "b\(number.boolValue)"
-        case let flag as Bool:
-            return "b\(flag)"
         case let number as NSNumber:
             return "n\(number.doubleValue)"
+        case let flag as Bool:
+            return "b\(flag)"
         case let number as Double:
             return "n\(number)"
         default:
@@ -36,10 +37,12 @@ import Testing
         #"["plain", "esc\"aped\\\/ \b\f\n\r\t", "\u00e9\u4e2d", "\ud83d\ude00", "é中😀", "\u0000"]"#,
         #"{"a": 1, "a": 2}"#, #"[12345678901234567890, 123456789012345, 0.1, 1.7976931348623157e308]"#,
         "[\"tab\tafter escape?\"]".replacingOccurrences(of: "\t", with: "\\t"),
+        // JSONSerialization takes one trailing comma; so does the parser, refusing nothing it took.
+        #"{"a": 1,}"#, "[1, 2 , ]", #"{"a": [1,], "b": {"c": true ,},}"#,
     ]
 
     static let invalid = [
-        "", " ", "[", "]", "{", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, "[1,]", "[01]", "[1.]", "[.5]", "[1e]", "[+1]",
+        "", " ", "[", "]", "{", #"{"a"}"#, #"{"a":}"#, "[,]", "{,}", "[1,,]", "[01]", "[1.]", "[.5]", "[1e]", "[+1]",
         "[-]", "[NaN]", "[Infinity]", "[tru]", "[nul]", "[\"a]", "[\"\u{01}\"]", #"["\x"]"#, #"["\u12"]"#,
         #"["\ud83d"]"#, #"["\ude00"]"#, "[1] [2]", "{'a': 1}", "[1e400]", "/* c */ []", "[1 2]",
     ]
