@@ -256,6 +256,12 @@ BACKTRACER="$SWIFT_ROOT/libexec/swift/linux/swift-backtrace-static"
 [ -x "$BACKTRACER" ] || fail "no swift-backtrace-static at $BACKTRACER"
 ls -l "$BIN"
 size "$BIN"
+# No module imports full Foundation (FoundationEssentials suffices), so neither
+# FoundationInternationalization nor ICU's 34 MB of data may be linked in.
+if nm "$BIN" | grep -q -e 'icudt[0-9]*_dat' -e FoundationInternationalization; then
+  fail "the binary links ICU: some module imports Foundation where FoundationEssentials would do"
+fi
+echo "no ICU in the binary"
 echo "host ldd:"; ldd "$BIN"
 
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
