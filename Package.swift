@@ -89,7 +89,7 @@ let package = Package(
         .target(name: "HTTP1", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
-        .target(name: "MNISTDownload"),
+        .target(name: "MNISTDownload", dependencies: ["Platform"]),
         .target(name: "Service", dependencies: [
             "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform",
             .product(name: "Logging", package: "swift-log"),

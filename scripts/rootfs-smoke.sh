@@ -30,14 +30,14 @@
 #
 # Environment: MNIST_DIR (MNIST files; default ../shared/data/mnist), SMOKE_MODEL (model to
 # bake in instead of models/mnist-cnn.safetensors), ROOTFS_CACHE (default
-# /var/tmp/mnist-cnn-rootfs), DEBIAN_MIRROR (default http://deb.debian.org/debian),
-# SMOKE_TRAIN (1; 0 skips the training job).
+# /var/tmp/mnist-cnn-rootfs), DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR (default: the URIs this
+# machine's own apt sources give for bookworm and bookworm-security, so the repository names no
+# mirror), SMOKE_TRAIN (1; 0 skips the training job).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 MNIST_DIR=$(cd "${MNIST_DIR:-$REPO/../shared/data/mnist}" && pwd)
 CACHE=${ROOTFS_CACHE:-/var/tmp/mnist-cnn-rootfs}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 SMOKE_TRAIN=${SMOKE_TRAIN:-1}
 STAGE_ROOT=/staging   # where the Dockerfile's build stage installs what the runtime stage copies
@@ -59,6 +59,49 @@ if ! command -v debootstrap >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
 fi
 mkdir -p "$CACHE"
+
+# apt_uri SUITE: the first URI the machine's apt sources give for SUITE (deb822 stanzas in
+# /etc/apt/sources.list.d/*.sources, then one-line `deb` entries in sources.list and *.list).
+apt_uri() {
+  python3 - "$1" <<'PY'
+import glob, re, sys
+
+suite = sys.argv[1]
+for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    for stanza in re.split(r"\n\s*\n", open(path).read()):
+        fields, key = {}, None
+        for line in stanza.splitlines():
+            if line.startswith("#"):
+                continue
+            if line[:1].isspace() and key:            # a continuation line
+                fields[key] += line.split()
+            elif ":" in line:
+                key, _, value = line.partition(":")
+                key = key.strip().lower()
+                fields[key] = value.split()
+        if ("deb" in fields.get("types", []) and suite in fields.get("suites", [])
+                and fields.get("enabled", ["yes"])[0].lower() != "no" and fields.get("uris")):
+            print(fields["uris"][0])
+            sys.exit(0)
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        words = re.sub(r"\[[^]]*\]", " ", line.split("#")[0]).split()   # drop [options]
+        if len(words) >= 3 and words[0] == "deb" and words[2] == suite:
+            print(words[1])
+            sys.exit(0)
+sys.exit(1)
+PY
+}
+MIRROR=${DEBIAN_MIRROR:-$(apt_uri "$SUITE")} \
+  || fail "no apt source for $SUITE on this machine: set DEBIAN_MIRROR to a Debian mirror's URL"
+SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-$(apt_uri "$SUITE-security")} \
+  || fail "no apt source for $SUITE-security on this machine: set DEBIAN_SECURITY_MIRROR"
+MIRROR=${MIRROR%/} SECURITY_MIRROR=${SECURITY_MIRROR%/}
+echo "Debian mirrors: $MIRROR and $SECURITY_MIRROR"
 
 # ---- cleanup ------------------------------------------------------------------------------
 RUN=""
@@ -213,6 +256,12 @@ BACKTRACER="$SWIFT_ROOT/libexec/swift/linux/swift-backtrace-static"
 [ -x "$BACKTRACER" ] || fail "no swift-backtrace-static at $BACKTRACER"
 ls -l "$BIN"
 size "$BIN"
+# No module imports full Foundation (FoundationEssentials suffices), so neither
+# FoundationInternationalization nor ICU's 34 MB of data may be linked in.
+if nm "$BIN" | grep -q -e 'icudt[0-9]*_dat' -e FoundationInternationalization; then
+  fail "the binary links ICU: some module imports Foundation where FoundationEssentials would do"
+fi
+echo "no ICU in the binary"
 echo "host ldd:"; ldd "$BIN"
 
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
@@ -235,7 +284,7 @@ in_root() {
 }
 
 ARCH=$(dpkg --print-architecture)
-BASE="$CACHE/$SUITE-minbase-$ARCH-$(printf '%s\n' "$SUITE" "$MIRROR" "$ARCH" | sha256sum | cut -c1-12)"
+BASE="$CACHE/$SUITE-minbase-$ARCH-$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "$ARCH" | sha256sum | cut -c1-12)"
 if [ ! -e "$BASE/.complete" ]; then
   say "base image: debootstrap --variant=minbase $SUITE (cached in $BASE)"
   BUILDING=$(mktemp -d "$CACHE/.building.XXXXXX")
@@ -251,7 +300,7 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb
-URIs: ${MIRROR%/debian}/debian-security
+URIs: ${SECURITY_MIRROR}
 Suites: ${SUITE}-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
@@ -342,17 +391,23 @@ CONTAINER_SCRIPT='
   mount -o remount,bind,ro "$root"
   exec chroot --userspec="$userspec" "$root" /usr/bin/env -i -C "$workdir" "$@"
 '
+# Sets UNSHARE_PID (wait for it: the container's exit status) and SERVER_PID, the container's
+# PID 1 as the host sees it (unshare's one child), which stays empty when the command has
+# already exited before it was seen: a one-shot command such as `--help` can finish within
+# milliseconds, and then only its exit status matters.
 start_container() {
   unshare --mount --pid --net --fork --kill-child --propagation private -- /bin/sh -c "$CONTAINER_SCRIPT" sh \
     "$ROOT" "$USER_SPEC" "$WORKDIR_PATH" "$@" >"$RUN/server.log" 2>&1 &
   UNSHARE_PID=$!
   SERVER_PID=""
-  for _ in $(seq 1 50); do
+  for _ in $(seq 1 500); do
     SERVER_PID=$(awk '{print $1}' "/proc/$UNSHARE_PID/task/$UNSHARE_PID/children" 2>/dev/null || true)
-    [ -n "$SERVER_PID" ] && break
-    sleep 0.1
+    [ -n "$SERVER_PID" ] && return 0
+    # unshare gone or a zombie: the command ran and exited.
+    [ "$(awk '{print $3}' "/proc/$UNSHARE_PID/stat" 2>/dev/null || echo Z)" != Z ] || return 0
+    sleep 0.01
   done
-  [ -n "$SERVER_PID" ] || fail "the container did not start"
+  fail "the container did not start within 5 s"
 }
 # Like `docker exec`: the container's namespaces, root, working directory, user, environment.
 container_exec() {
@@ -394,6 +449,7 @@ fi
 say "${ENTRY[*]} ${CMD[*]} as PID 1, user $USER_SPEC, read-only root, port $PORT in its own network namespace"
 STARTED=$(date +%s.%N)
 start_container "${MOUNTS[@]}" -- "${RUN_ENV[@]}" "${ENTRY[@]}" "${CMD[@]}"
+[ -n "$SERVER_PID" ] || fail "the server exited at once"
 echo "container PID 1 is host PID $SERVER_PID"
 URL="http://127.0.0.1:$PORT"
 for _ in $(seq 1 600); do

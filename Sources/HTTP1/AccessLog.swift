@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// The per-request access log, written by a thread of its own so an event loop never waits
@@ -9,7 +14,7 @@ import Logging
 /// Loops hand records to a bounded buffer, which the writer thread swaps out and formats in
 /// batches. When the buffer is full the record is dropped and counted instead of blocking:
 /// losing access-log lines under overload is better than slowing every request down.
-// @unchecked: `pending`, `dropped` and `state` are guarded by `condition` (an NSCondition,
+// @unchecked: `pending`, `dropped` and `state` are guarded by `condition` (a Platform `Condition`,
 // which the writer thread waits on); everything else is immutable.
 final class AccessLog: @unchecked Sendable {
     /// Records waiting at most; at ~100 bytes each, a few hundred KiB.
@@ -21,7 +26,7 @@ final class AccessLog: @unchecked Sendable {
     private let batchWriter: (@Sendable ([RequestRecord]) -> Void)?
     /// Whether `level` passes the logger's level: when it does not, records are not even queued.
     let isEnabled: Bool
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var pending: [RequestRecord] = []
     private var dropped = 0
     private var state = State.idle
@@ -49,9 +54,7 @@ final class AccessLog: @unchecked Sendable {
         defer { condition.unlock() }
         guard isEnabled, state == .idle else { return }
         state = .running
-        let thread = Thread { [self] in run() }
-        thread.name = "http1-access-log"
-        thread.start()
+        Threads.start(name: "http1-access-log") { [self] in run() }
     }
 
     /// Queues `record`, or drops and counts it when the buffer is full; never waits for the

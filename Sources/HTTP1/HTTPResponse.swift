@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A response a handler returns. The server adds `Date`, `Server`, `Content-Length` and the
 /// keep-alive header, and drops the body for `HEAD`.

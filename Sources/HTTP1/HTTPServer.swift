@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Logging
 import Platform
 
@@ -8,7 +17,7 @@ import Platform
 /// Configure the router, set `onRequestCompleted`, then `start()`. Stop with
 /// `shutdown(completion:)` or `beginShutdown()` and `waitUntilStopped()`, or let
 /// `installSignalHandlers(onSignal:)` do it on SIGTERM and SIGINT.
-// @unchecked: every mutable member is guarded by `lock` (an NSCondition, for
+// @unchecked: every mutable member is guarded by `lock` (a Platform `Condition`, for
 // `waitUntilStopped`), except `onRequestCompleted`, which is set before `start()` only.
 public final class HTTPServer: @unchecked Sendable {
     /// The configuration the server was made with.
@@ -22,7 +31,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// quick. Set it before `start()`.
     public var onRequestCompleted: (@Sendable (RequestRecord) -> Void)?
 
-    private let lock = NSCondition()
+    private let lock = Condition()
     private var state = State.idle
     private var listenFD: Int32 = -1
     private var loops: [EventLoop] = []
@@ -117,9 +126,7 @@ public final class HTTPServer: @unchecked Sendable {
         accessLog.start()
         for (index, loop) in loops.enumerated() {
             loop.startListening(on: listenFD)
-            let thread = Thread { loop.run() }
-            thread.name = "http1-loop-\(index)"
-            thread.start()
+            Threads.start(name: "http1-loop-\(index)") { loop.run() }
         }
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(listener.port)",
                                             "loops": "\(loops.count)", "poller": "\(configuration.poller.rawValue)"])

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where the MNIST files live when nobody says: `mnist-cnn data download` writes them to
 /// `$XDG_DATA_HOME/mnist-cnn/mnist` (`~/.local/share/mnist-cnn/mnist` without it, the XDG

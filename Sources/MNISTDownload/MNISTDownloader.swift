@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -183,12 +187,17 @@ public struct MNISTDownloader {
 
     /// The SHA-256 of a file, read in 1 MiB pieces.
     public static func digest(ofFileAt path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw Failure.writeFailed(path: path, reason: "cannot read it")
-        }
-        defer { try? handle.close() }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure.writeFailed(path: path, reason: "cannot read it") }
+        defer { close(descriptor) }
         var hash = SHA256()
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hash.update(data) }
-        return hash.finalizeHex()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw Failure.writeFailed(path: path, reason: "cannot read it") }
+            if count == 0 { return hash.finalizeHex() }
+            hash.update(buffer[..<count])
+        }
     }
 }

@@ -1,4 +1,14 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Threads that decode and normalize the images of requests that declare many pixels, at a
 /// lower scheduling priority than the event loops and the inference thread.
@@ -14,7 +24,7 @@ final class DecodeWorkers: @unchecked Sendable {
     static let niceness: Int32 = 10
 
     let maxPending: Int
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var pending: [@Sendable () -> Void] = []
 
     /// Starts `threads` workers; they live as long as the process, like a dispatch queue's.
@@ -22,15 +32,12 @@ final class DecodeWorkers: @unchecked Sendable {
         precondition(threads >= 1 && maxPending >= 1)
         self.maxPending = maxPending
         for index in 0..<threads {
-            let thread = Thread { [self] in
+            Threads.start(name: "decode-\(index)", stackSize: 1 << 20) { [self] in
                 // On Linux the nice value is a thread's own, and PRIO_PROCESS with id 0 names
                 // the calling thread (setpriority(2), NOTES), so only this worker is lowered.
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
                 run()
             }
-            thread.name = "decode-\(index)"
-            thread.stackSize = 1 << 20
-            thread.start()
         }
     }
 

@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TensorCore
 
 /// Dynamic batching: concurrent requests are gathered into one forward pass on a dedicated
@@ -59,7 +64,7 @@ public final class InferenceBatcher: @unchecked Sendable {
 
     public let settings: Settings
     private let slot: ModelSlot
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var queue: [Pending] = []
     private var queuedImages = 0
     private var stopping = false
@@ -83,11 +88,7 @@ public final class InferenceBatcher: @unchecked Sendable {
 
     public func start() {
         // The thread keeps the batcher alive until `stop()` lets `run()` return.
-        let thread = Thread { self.run() }
-        thread.name = "inference"
-        thread.qualityOfService = .userInteractive
-        thread.stackSize = 1 << 20
-        thread.start()
+        Threads.start(name: "inference", stackSize: 1 << 20) { self.run() }
     }
 
     /// Stops after the queued requests are answered.
@@ -177,7 +178,7 @@ public final class InferenceBatcher: @unchecked Sendable {
                 while queuedImages < settings.maxBatchSize && !stopping {
                     let remaining = deadline - Benchmark.clock()
                     if remaining <= 0 { break }
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: remaining))
+                    condition.wait(seconds: remaining)
                 }
             }
             // Whole requests, up to the batch size (a request larger than that runs alone).

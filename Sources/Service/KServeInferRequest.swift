@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTP1
 
 /// The model as the Open Inference Protocol (KServe v2) describes it, and the one place its
@@ -45,7 +50,7 @@ struct KServeInferRequest {
         let body = request.body
         var jsonLength = body.count
         if let header = request.headers["inference-header-content-length"] {
-            guard let length = Int(header.trimmingCharacters(in: .whitespaces)), length >= 0, length <= body.count else {
+            guard let length = Int(header.trimmingWhitespace(newlines: false)), length >= 0, length <= body.count else {
                 throw bad("Inference-Header-Content-Length \(header) is not a length within the \(body.count)-byte body")
             }
             jsonLength = length
@@ -55,7 +60,7 @@ struct KServeInferRequest {
         defer { parsing.release() }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(body[0..<jsonLength]))
+            object = try JSONAnyParser.parse(body[0..<jsonLength])
         } catch {
             throw bad("the inference request is not valid JSON")
         }
@@ -87,7 +92,7 @@ struct KServeInferRequest {
             throw bad("inputs[0].shape must be a non-empty array of dimensions")
         }
         let shape = try shapeValues.map { value -> Int in
-            guard let number = value as? NSNumber, !isBool(number), let dimension = Int(exactly: number.doubleValue),
+            guard let number = value as? Double, let dimension = Int(exactly: number),
                   dimension >= 0 else { throw bad("inputs[0].shape must hold non-negative integers") }
             return dimension
         }
@@ -109,7 +114,7 @@ struct KServeInferRequest {
         let inputParameters = try objectField(input["parameters"], "inputs[0].parameters") ?? [:]
         if let size = inputParameters["binary_data_size"] {
             guard input["data"] == nil else { throw bad("inputs[0] has both data and binary_data_size") }
-            guard let number = size as? NSNumber, !isBool(number), let byteCount = Int(exactly: number.doubleValue) else {
+            guard let number = size as? Double, let byteCount = Int(exactly: number) else {
                 throw bad("binary_data_size must be an integer")
             }
             let expected = elements * (datatype == "UINT8" ? 1 : 4)
@@ -179,10 +184,9 @@ struct KServeInferRequest {
                 try flatten(nested, datatype: datatype, into: &pixels, limit: limit)
                 continue
             }
-            guard let number = value as? NSNumber, !isBool(number) else {
+            guard let double = value as? Double else {
                 throw bad("inputs[0].data must hold numbers")
             }
-            let double = number.doubleValue
             if datatype == "UINT8" {
                 guard let byte = UInt8(exactly: double) else { throw bad("UINT8 pixels must be integers 0...255 (found \(double))") }
                 pixels.append(Float(byte) / 255)
@@ -202,14 +206,8 @@ struct KServeInferRequest {
 
     private static func bool(_ value: Any?, _ field: String) throws -> Bool? {
         guard let value else { return nil }
-        guard let number = value as? NSNumber, isBool(number) else { throw bad("\(field) must be true or false") }
-        return number.boolValue
-    }
-
-    /// JSONSerialization gives booleans as NSNumber too; tell them apart from 0 and 1 by
-    /// their Objective-C type (`c`, char: JSON numbers come back as `q` or `d`).
-    static func isBool(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
+        guard let flag = value as? Bool else { throw bad("\(field) must be true or false") }
+        return flag
     }
 
     private static func bad(_ message: String) -> HTTPError { HTTPError(status: 400, detail: message) }

@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How big the service's `MemoryBudget` is: the operator's `--memory-budget`, or a default
 /// derived from the memory the process may really use.
@@ -44,7 +49,7 @@ public enum MemoryBudgetSizing {
     /// `Ki`, `Mi`, `Gi`, `Ti` (powers of 1024) or decimal `k`/`K`, `M`, `G`, `T` (powers of 1000).
     /// Returns nil for anything else, zero, or a value that overflows.
     public static func parseByteCount(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace(newlines: false)
         let units: [(suffix: String, factor: Int)] = [
             ("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30), ("Ti", 1 << 40),
             ("k", 1_000), ("K", 1_000), ("M", 1_000_000), ("G", 1_000_000_000), ("T", 1_000_000_000_000),
@@ -94,7 +99,7 @@ public enum MemoryBudgetSizing {
         var limits: [Int] = []
         while true {
             let directory = ([mount] + components).joined(separator: "/")
-            if let text = read(directory + "/" + file)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            if let text = read(directory + "/" + file)?.trimmingWhitespace(),
                let value = Int(text), value > 0, value < unlimitedThreshold {
                 limits.append(value)
             }

@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TensorCore
 
 /// A model ready to serve: its registry id and the network with its weights loaded.
@@ -42,7 +47,7 @@ public final class LoadedModel: @unchecked Sendable {
 /// starts and finishes on it, so in-flight requests complete on the old model while new ones
 /// see the new one.
 public final class ModelSlot: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var model: LoadedModel?
     private var observers: [(LoadedModel) -> Void] = []
 

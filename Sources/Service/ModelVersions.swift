@@ -1,5 +1,10 @@
 import Dispatch
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTP1
 import TensorCore
 
@@ -24,7 +29,7 @@ final class ModelVersions: @unchecked Sendable {
     let registry: ModelRegistry
     private let settings: InferenceBatcher.Settings
     private let onBatch: (@Sendable (InferenceBatcher.BatchRecord) -> Void)?
-    private let lock = NSLock()
+    private let lock = Lock()
     /// The non-active model currently loaded, with the batcher that serves it.
     private var loaded: (id: String, batcher: InferenceBatcher)?
     private var stopped = false

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTP1
 import Imaging
 
@@ -175,7 +179,7 @@ struct PredictRequest {
     private static func jsonPayloads(_ body: [UInt8]) throws -> ([(bytes: [UInt8], format: ImageFormat?)], Bool) {
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+            object = try JSONAnyParser.parse(body, allowFragments: true)
         } catch {
             throw HTTPError(status: 400, title: "Malformed JSON", detail: "the body is not valid JSON")
         }

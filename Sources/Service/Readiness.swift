@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Whether the service takes traffic: starting (model loading, warming up), ready, or
 /// draining after SIGTERM. `/readyz` answers from it and `/predict` refuses work outside
@@ -8,7 +13,7 @@ public final class Readiness: @unchecked Sendable {
         case starting, ready, draining
     }
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var state: State = .starting
     private var onChange: [(State) -> Void] = []
 

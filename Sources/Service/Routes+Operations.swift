@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTP1
 
 /// Probes (ours and KServe v2's paths), `/metrics` and `/openapi.yaml`.

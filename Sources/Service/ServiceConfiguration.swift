@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import HTTP1
 import Imaging
 import Logging
@@ -63,8 +72,8 @@ public struct ServiceConfiguration: Sendable {
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
                 return "\(prefix): \(String(cString: strerror(errno)))"
             }
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            var isDirectory = false
+            if !FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory) || !isDirectory {
                 return "\(String(prefix.dropLast())) exists and is not a directory"
             }
         }
@@ -78,8 +87,8 @@ public struct ServiceConfiguration: Sendable {
     public func validate() throws {
         func fail(_ message: String) -> Invalid { Invalid(description: message) }
         guard (0...65535).contains(port) else { throw fail("port \(port) is out of range: use 1-65535 (or 0 for any free port)") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory), !isDirectory else {
             throw fail("model file \(modelPath) does not exist: pass --model PATH (or MNIST_CNN_MODEL), "
                        + "or train one with `mnist-cnn train --out \(modelPath)`")
         }
@@ -90,14 +99,14 @@ public struct ServiceConfiguration: Sendable {
             throw fail("cannot create state directory \(stateDirectory): \(problem); "
                        + "pass --state-dir PATH (or MNIST_CNN_STATE_DIR) pointing to a writable directory")
         }
-        let probe = (stateDirectory as NSString).appendingPathComponent(".write-test-\(getpid())")
+        let probe = (stateDirectory.hasSuffix("/") ? stateDirectory : stateDirectory + "/") + ".write-test-\(getpid())"
         guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
             throw fail("state directory \(stateDirectory) is not writable by this user: fix its permissions "
                        + "or pass --state-dir PATH (or MNIST_CNN_STATE_DIR)")
         }
         try? FileManager.default.removeItem(atPath: probe)
         if let mnistDirectory {
-            guard FileManager.default.fileExists(atPath: mnistDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: mnistDirectory, isDirectory: &isDirectory), isDirectory else {
                 throw fail("MNIST directory \(mnistDirectory) does not exist: pass --mnist-dir PATH (or MNIST_DIR), "
                            + "or leave it unset to disable /train")
             }

@@ -1,4 +1,14 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import HTTP1
 import Metrics
 import Prometheus
@@ -55,7 +65,7 @@ public final class ServiceMetrics: @unchecked Sendable {
         let route: String, method: String, status: Int
     }
     private var requestMetricsCache: [RequestKey: RequestMetrics] = [:]
-    private let requestMetricsLock = NSLock()
+    private let requestMetricsLock = Lock()
 
     /// Methods kept as label values; any other token a client sends counts as "other", so a
     /// client cannot create new series at will.
@@ -101,7 +111,7 @@ public final class ServiceMetrics: @unchecked Sendable {
 
     /// The active model as an info metric (value 1), replacing the previous one.
     private var modelInfo: Prometheus.Gauge?
-    private let lock = NSLock()
+    private let lock = Lock()
     func setActiveModel(id: String, architecture: String) {
         lock.withLock {
             if let modelInfo { registry.unregisterGauge(modelInfo) }

@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Runs one look at the shared state directory every `interval` seconds on a thread of its
 /// own, until stopped. Polling rather than inotify: inotify does not see changes made by other
@@ -6,7 +11,7 @@ import Foundation
 final class StateWatcher: @unchecked Sendable {
     let interval: Double
     private let tick: () -> Void
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var stopping = false
     private var running = false
 
@@ -17,9 +22,7 @@ final class StateWatcher: @unchecked Sendable {
 
     func start() {
         condition.withLock { running = true }
-        let thread = Thread { [self] in loop() }
-        thread.name = "mnist-cnn.state-watcher"
-        thread.start()
+        Threads.start(name: "mnist-cnn.state-watcher") { [self] in loop() }
     }
 
     /// Stops the loop and waits for the tick in progress to finish.
@@ -34,8 +37,8 @@ final class StateWatcher: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            let deadline = Date().addingTimeInterval(interval)
-            while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
+            let deadline = MonotonicClock.seconds() + interval
+            while !stopping && MonotonicClock.seconds() < deadline { condition.wait(seconds: deadline - MonotonicClock.seconds()) }
             if stopping {
                 running = false
                 condition.broadcast()

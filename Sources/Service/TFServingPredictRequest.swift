@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTP1
 import Imaging
 
@@ -30,7 +34,7 @@ struct TFServingPredictRequest {
         defer { parsing.release() }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(body))
+            object = try JSONAnyParser.parse(body)
         } catch {
             throw bad("the body is not valid JSON")
         }
@@ -131,10 +135,9 @@ struct TFServingPredictRequest {
             if let nested = value as? [Any] {
                 try flatten(nested, index: index, into: &pixels)
             } else {
-                guard let number = value as? NSNumber, !KServeInferRequest.isBool(number) else {
+                guard let double = value as? Double else {
                     throw bad("instance \(index): pixels must be numbers in 0-1")
                 }
-                let double = number.doubleValue
                 guard double >= 0 && double <= 1 else {
                     throw bad("instance \(index): pixels must be in 0-1 (found \(double)); scale 0-255 values by 1/255")
                 }

@@ -15,8 +15,9 @@ struct TensorRequestLimits {
         JSONShape(maxDepth: 16, maxValues: configuration.maxImagesPerRequest * (784 + 32) + 64)
     }
 
-    /// What Foundation's parser materializes per JSON value: an object (one NSNumber per
-    /// number) and its slot in the container holding it.
+    /// What `JSONAnyParser` materializes per JSON value, with room to spare: its 32-byte `Any`
+    /// slot in the container holding it, with the container's growth slack (JSONSerialization
+    /// needed about this much too, an NSNumber object per number plus its slot).
     static let bytesPerJSONValue = 64
 
     /// Measures `json` (depth and value count, before anything is built) and reserves what

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What post-training static quantization learns from calibration images: one scale per
 /// requantized activation (the output of each convolution or linear layer followed by a ReLU,

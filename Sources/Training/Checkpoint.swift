@@ -1,5 +1,9 @@
 import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ModelFile
 
 /// A training run after its last finished epoch: weights, batch norm state, optimizer moments

@@ -1,5 +1,9 @@
 import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ModelFile
 import TensorCore
 
@@ -19,8 +23,8 @@ public enum TrainedModel {
         var metadata: [String: String] = [
             trainingKey: String(decoding: try encoder.encode(configuration), as: UTF8.self),
             historyKey: String(decoding: try encoder.encode(result.history), as: UTF8.self),
-            createdAtKey: ISO8601DateFormatter().string(from: createdAt),
-            "training_seconds": String(format: "%.1f", trainingSeconds),
+            createdAtKey: Date.ISO8601FormatStyle().format(createdAt),
+            "training_seconds": String(cFormat: "%.1f", trainingSeconds),
             "stop_reason": result.stopReason.rawValue,
             "instruction_set": result.network.gemm.instructionSet.rawValue,
         ]

@@ -1,5 +1,10 @@
 import ArgumentParser
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TensorCore
 
 struct BenchCommand: ParsableCommand {
@@ -43,21 +48,21 @@ struct BenchCommand: ParsableCommand {
                 architecture           \(report.architecture) (\(report.parameters) parameters, \
                 \(report.multiplyAddsPerImage) multiply-adds per image)
                 kernel                 \(report.instructionSet)
-                single image, 1 thread \(String(format: "%.1f", report.singleImageMicrosecondsMedian)) µs median, \
-                \(String(format: "%.1f", report.singleImageMicrosecondsP99)) µs p99 \
-                (\(String(format: "%.0f", report.singleImageGFLOPS)) GFLOP/s)
-                batch \(report.batchSize), \(report.threads) threads  \(String(format: "%.0f", report.batchImagesPerSecond)) images/s \
-                (\(String(format: "%.0f", report.batchGFLOPS)) GFLOP/s)
-                training, batch \(report.trainBatchSize)    \(String(format: "%.0f", report.trainImagesPerSecond)) images/s \
-                (\(String(format: "%.0f", report.trainGFLOPS)) GFLOP/s)
+                single image, 1 thread \(String(cFormat: "%.1f", report.singleImageMicrosecondsMedian)) µs median, \
+                \(String(cFormat: "%.1f", report.singleImageMicrosecondsP99)) µs p99 \
+                (\(String(cFormat: "%.0f", report.singleImageGFLOPS)) GFLOP/s)
+                batch \(report.batchSize), \(report.threads) threads  \(String(cFormat: "%.0f", report.batchImagesPerSecond)) images/s \
+                (\(String(cFormat: "%.0f", report.batchGFLOPS)) GFLOP/s)
+                training, batch \(report.trainBatchSize)    \(String(cFormat: "%.0f", report.trainImagesPerSecond)) images/s \
+                (\(String(cFormat: "%.0f", report.trainGFLOPS)) GFLOP/s)
                 """)
             if let int8 = report.int8 {
                 print("""
                     int8 kernel            \(int8.instructionSet)
-                    int8 single image      \(String(format: "%.1f", int8.singleImageMicrosecondsMedian)) µs median, \
-                    \(String(format: "%.1f", int8.singleImageMicrosecondsP99)) µs p99 (\(String(format: "%.2f", int8.singleImageSpeedup))x fp32)
-                    int8 batch \(report.batchSize)         \(String(format: "%.0f", int8.batchImagesPerSecond)) images/s \
-                    (\(String(format: "%.2f", int8.batchSpeedup))x fp32)
+                    int8 single image      \(String(cFormat: "%.1f", int8.singleImageMicrosecondsMedian)) µs median, \
+                    \(String(cFormat: "%.1f", int8.singleImageMicrosecondsP99)) µs p99 (\(String(cFormat: "%.2f", int8.singleImageSpeedup))x fp32)
+                    int8 batch \(report.batchSize)         \(String(cFormat: "%.0f", int8.batchImagesPerSecond)) images/s \
+                    (\(String(cFormat: "%.2f", int8.batchSpeedup))x fp32)
                     """)
             }
         }

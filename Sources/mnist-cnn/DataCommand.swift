@@ -1,5 +1,10 @@
 import ArgumentParser
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MNISTData
 import MNISTDownload
 
@@ -60,5 +65,5 @@ struct DownloadCommand: ParsableCommand {
 
 /// Progress goes to stderr, so stdout carries only the directory (for `MNIST_DIR=$(...)`).
 private func progressLine(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
+    StandardError.write(text)
 }

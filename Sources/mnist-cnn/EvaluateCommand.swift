@@ -1,5 +1,10 @@
 import ArgumentParser
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MNISTData
 import TensorCore
 import Training
@@ -30,9 +35,9 @@ struct EvaluateCommand: ParsableCommand {
                     return
                 }
                 printEvaluation(comparison.fp32, path: path)
-                print("int8 (\(comparison.instructionSet) kernel): accuracy \(String(format: "%.2f", comparison.int8.accuracy * 100)) % "
+                print("int8 (\(comparison.instructionSet) kernel): accuracy \(String(cFormat: "%.2f", comparison.int8.accuracy * 100)) % "
                       + "(\(comparison.int8.correct)/\(comparison.int8.count)), agrees with fp32 on "
-                      + "\(String(format: "%.2f", comparison.agreement * 100)) % (\(comparison.agreeing)/\(comparison.fp32.count))")
+                      + "\(String(cFormat: "%.2f", comparison.agreement * 100)) % (\(comparison.agreeing)/\(comparison.fp32.count))")
                 return
             }
             if int8Kernel != nil { throw CommandFailure("\(path) has no int8 calibration (run mnist-cnn quantize)") }
@@ -46,12 +51,12 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     private func printEvaluation(_ result: Evaluation, path: String) {
-        print("\(path): accuracy \(String(format: "%.2f", result.accuracy * 100)) % (\(result.correct)/\(result.count)), "
-              + "loss \(String(format: "%.4f", result.loss))")
+        print("\(path): accuracy \(String(cFormat: "%.2f", result.accuracy * 100)) % (\(result.correct)/\(result.count)), "
+              + "loss \(String(cFormat: "%.4f", result.loss))")
         print("confusion (rows: label, columns: prediction)")
-        print("     " + (0..<10).map { String(format: "%5d", $0) }.joined())
+        print("     " + (0..<10).map { String(cFormat: "%5d", $0) }.joined())
         for (label, row) in result.confusion.enumerated() {
-            print(String(format: "%5d", label) + row.map { String(format: "%5d", $0) }.joined())
+            print(String(cFormat: "%5d", label) + row.map { String(cFormat: "%5d", $0) }.joined())
         }
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MNISTDownload
 
 /// What the container's HEALTHCHECK runs: no curl in the image, so the binary probes itself,

@@ -1,6 +1,12 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTP1
 import Logging
+import Service
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +39,7 @@ struct JSONLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
-    private static let lock = NSLock()
+    private static let lock = Lock()
 
     init(label: String, logLevel: Logger.Level) {
         self.label = label
@@ -47,18 +53,42 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: [String: Any] = [
-            "time": ISO8601DateFormatter.string(from: Date(), timeZone: .gmt,
-                                                formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
+            "time": RFC3339Date(Date()).description,
             "level": event.level.rawValue, "logger": label, "message": event.message.description,
         ]
         if let error = event.error { object["error"] = "\(error)" }
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) where object[key] == nil {
             object[key] = Self.plain(value)
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return }
-        data.append(0x0A)
-        Self.lock.withLock { FileHandle.standardError.write(data) }
+        var line = ""
+        Self.appendJSON(object, to: &line)
+        line += "\n"
+        Self.lock.withLock { StandardError.write(line) }
+    }
+
+    /// The record's tree (strings, arrays, objects with sorted keys) as compact JSON, strings
+    /// escaped like the access log lines.
+    private static func appendJSON(_ value: Any, to text: inout String) {
+        switch value {
+        case let object as [String: Any]:
+            text += "{"
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { text += "," }
+                JSONText.appendQuoted(key, to: &text)
+                text += ":"
+                appendJSON(object[key]!, to: &text)
+            }
+            text += "}"
+        case let array as [Any]:
+            text += "["
+            for (index, element) in array.enumerated() {
+                if index > 0 { text += "," }
+                appendJSON(element, to: &text)
+            }
+            text += "]"
+        default:
+            JSONText.appendQuoted(value as? String ?? "\(value)", to: &text)
+        }
     }
 
     private static func plain(_ value: Logger.Metadata.Value) -> Any {

@@ -1,5 +1,10 @@
 import ArgumentParser
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Imaging
 import TensorCore
 import Training
@@ -28,7 +33,7 @@ struct PredictCommand: ParsableCommand {
             for file in files {
                 do {
                     let bytes = try readFile(file)
-                    let extensionFormat: ImageFormat? = switch (file as NSString).pathExtension.lowercased() {
+                    let extensionFormat: ImageFormat? = switch URL(fileURLWithPath: file).pathExtension.lowercased() {
                     case "png": .png
                     case "jpg", "jpeg": .jpeg
                     case "pgm", "pnm": .pgm
@@ -43,7 +48,7 @@ struct PredictCommand: ParsableCommand {
                         struct Line: Encodable { let file: String, digit: Int, confidence: Float, probabilities: [Float] }
                         print(try jsonLine(Line(file: file, digit: best, confidence: probabilities[best], probabilities: probabilities)))
                     } else {
-                        print("\(file): \(best) (\(String(format: "%.1f", probabilities[best] * 100)) %)")
+                        print("\(file): \(best) (\(String(cFormat: "%.1f", probabilities[best] * 100)) %)")
                     }
                 } catch {
                     failures += 1

@@ -1,5 +1,10 @@
 import ArgumentParser
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MNISTData
 import ModelFile
 import TensorCore
@@ -46,7 +51,7 @@ struct QuantizeCommand: ParsableCommand {
                 print(try jsonLine(calibration))
                 return
             }
-            let scales = calibration.activationScales.map { String(format: "%.4g", $0) }.joined(separator: ", ")
+            let scales = calibration.activationScales.map { String(cFormat: "%.4g", $0) }.joined(separator: ", ")
             print("\(destination): int8 calibration from \(calibration.source) (percentile \(percentile)); activation scales \(scales)")
         }
     }

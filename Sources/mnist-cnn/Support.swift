@@ -1,5 +1,10 @@
 import ArgumentParser
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MNISTData
 
 /// Flags fall back to environment variables (the contract's names), then to defaults.
@@ -22,7 +27,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("mnist-cnn: \(message)\n".utf8))
+    StandardError.write("mnist-cnn: \(message)\n")
 }
 
 /// Runs `body`, turning any error into a one-line message and exit code 1 (no stack traces).

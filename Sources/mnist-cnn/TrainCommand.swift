@@ -1,5 +1,15 @@
 import ArgumentParser
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MNISTData
 import TensorCore
 import Training
@@ -112,8 +122,8 @@ struct TrainCommand: ParsableCommand {
                                            seconds: seconds, stop_reason: result.stopReason.rawValue,
                                            confusion: result.test?.confusion)))
             } else {
-                print("wrote \(out): test accuracy \(String(format: "%.2f", accuracy * 100)) % "
-                      + "(\(result.test?.correct ?? 0)/\(result.test?.count ?? 0)) after \(String(format: "%.0f", seconds)) s"
+                print("wrote \(out): test accuracy \(String(cFormat: "%.2f", accuracy * 100)) % "
+                      + "(\(result.test?.correct ?? 0)/\(result.test?.count ?? 0)) after \(String(cFormat: "%.0f", seconds)) s"
                       + (result.stopReason == .completed ? "" : " (stopped: \(result.stopReason.rawValue))"))
             }
         }
@@ -132,14 +142,14 @@ final class ProgressReporter {
         if isTerminal && !json {
             let width = 30, filled = Int(Double(width) * Double(p.step) / Double(max(1, p.steps)))
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            let line = "\r epoch \(p.epoch)/\(p.epochs) \(bar) \(p.step)/\(p.steps)  loss \(String(format: "%.4f", p.loss))"
-                + "  \(String(format: "%.0f", p.imagesPerSecond)) img/s  ETA \(formatDuration(p.etaSeconds))  "
-            FileHandle.standardError.write(Data(line.utf8))
+            let line = "\r epoch \(p.epoch)/\(p.epochs) \(bar) \(p.step)/\(p.steps)  loss \(String(cFormat: "%.4f", p.loss))"
+                + "  \(String(cFormat: "%.0f", p.imagesPerSecond)) img/s  ETA \(formatDuration(p.etaSeconds))  "
+            StandardError.write(line)
         } else if !json, Date().timeIntervalSince(lastPlain) >= 10 {
             lastPlain = Date()
-            FileHandle.standardError.write(Data(("epoch \(p.epoch)/\(p.epochs) step \(p.step)/\(p.steps) "
-                + "loss \(String(format: "%.4f", p.loss)) \(String(format: "%.0f", p.imagesPerSecond)) img/s "
-                + "eta \(formatDuration(p.etaSeconds))\n").utf8))
+            StandardError.write("epoch \(p.epoch)/\(p.epochs) step \(p.step)/\(p.steps) "
+                + "loss \(String(cFormat: "%.4f", p.loss)) \(String(cFormat: "%.0f", p.imagesPerSecond)) img/s "
+                + "eta \(formatDuration(p.etaSeconds))\n")
         }
     }
 
@@ -148,12 +158,12 @@ final class ProgressReporter {
             if let line = try? jsonLine(m) { print(line) }
             return
         }
-        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f %%", $0 * 100) } ?? "-" }
-        print("epoch \(m.epoch): loss \(String(format: "%.4f", m.loss))  train \(percent(m.trainAccuracy))  "
+        if isTerminal { StandardError.write("\r\u{1B}[K") }
+        func percent(_ value: Double?) -> String { value.map { String(cFormat: "%.2f %%", $0 * 100) } ?? "-" }
+        print("epoch \(m.epoch): loss \(String(cFormat: "%.4f", m.loss))  train \(percent(m.trainAccuracy))  "
               + "validation \(percent(m.validationAccuracy))  test \(percent(m.testAccuracy))  "
-              + "\(String(format: "%.0f", m.imagesPerSecond)) img/s  \(String(format: "%.1f", m.seconds)) s  "
-              + "lr \(String(format: "%.2e", m.learningRate))")
+              + "\(String(cFormat: "%.0f", m.imagesPerSecond)) img/s  \(String(cFormat: "%.1f", m.seconds)) s  "
+              + "lr \(String(cFormat: "%.2e", m.learningRate))")
         fflush(stdout)
     }
 }
@@ -161,5 +171,5 @@ final class ProgressReporter {
 func formatDuration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "--:--" }
     let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    return s >= 3600 ? String(cFormat: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(cFormat: "%d:%02d", s / 60, s % 60)
 }

@@ -1,5 +1,14 @@
 import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ModelFile
 
 /// Where the admin token comes from. The contract trusts no client for where it connects from
@@ -50,7 +59,7 @@ public enum AdminToken {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AdminTokenError.missing(path: path)
         }
-        guard let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+        guard let text = String(data: data, encoding: .utf8)?.trimmingWhitespace(),
               text.count >= minimumLength, !text.contains(where: { $0.isWhitespace }) else {
             throw AdminTokenError.unusable(path: path)
         }

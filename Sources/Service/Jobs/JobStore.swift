@@ -1,5 +1,14 @@
 import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ModelFile
 
 /// Every job, in memory and one file each at `<state-dir>/jobs/<id>.json`.
@@ -10,7 +19,7 @@ import ModelFile
 /// the queue calls `load(setAside: false)` again and again to show what the owner wrote.
 public final class JobStore: @unchecked Sendable {
     public let directory: StateDirectory
-    private let lock = NSLock()
+    private let lock = Lock()
     private var jobs: [String: TrainingJob] = [:]
 
     public init(directory: StateDirectory) {
@@ -105,12 +114,10 @@ public final class JobStore: @unchecked Sendable {
 
     /// A new id, sortable by creation: `job-20261125T100000Z-<6 hex digits>`.
     public static func makeID(prefix: String = "job", at time: RFC3339Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let utc = time.fields
+        let stamp = String(cFormat: "%04d%02d%02dT%02d%02d%02dZ", utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
         let random = String(UInt32.random(in: 0...0xFFFFFF), radix: 16)
-        return "\(prefix)-\(formatter.string(from: time.date))-\(String(repeating: "0", count: 6 - random.count))\(random)"
+        return "\(prefix)-\(stamp)-\(String(repeating: "0", count: 6 - random.count))\(random)"
     }
 
     /// The JSON a job is stored and served as (sorted keys, so files diff cleanly).
@@ -127,8 +134,7 @@ public final class JobStore: @unchecked Sendable {
     /// Cursors are opaque to clients (base64url of the last id shown) so their form can change.
     static func encodeCursor(_ id: String) -> String {
         Data(id.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+            .replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
     }
 
     /// Whether `cursor` has the form of the cursors of `makeID`'s ids, base64url of 27 bytes
@@ -141,7 +147,7 @@ public final class JobStore: @unchecked Sendable {
 
     /// The id bytes a cursor names (not necessarily UTF-8: a cursor need not come from a real id).
     static func decodeCursor(_ cursor: String) -> [UInt8]? {
-        var text = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        var text = cursor.replacing("-", with: "+").replacing("_", with: "/")
         text += String(repeating: "=", count: (4 - text.count % 4) % 4)
         return Data(base64Encoded: text).map { [UInt8]($0) }
     }

@@ -1,5 +1,9 @@
 import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ModelFile
 import TensorCore
 import Training
@@ -34,9 +38,9 @@ public final class ModelRegistry: @unchecked Sendable {
     public let precision: InferencePrecision
     private let clock: @Sendable () -> Date
     /// Guards `records` and `activeID`; never held while loading a model.
-    private let lock = NSLock()
+    private let lock = Lock()
     /// One activation at a time, so the persisted choice and the slot agree.
-    private let activationLock = NSLock()
+    private let activationLock = Lock()
     private var records: [String: ModelRecord] = [:]
     private var activeID = ModelRegistry.shippedID
     /// The persisted choice this process last acted on (nil before the first look).

@@ -1,4 +1,14 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The right to run the training queue of a state directory: an exclusive `flock(2)` on
 /// `<state-dir>/queue.lock`, held for the life of the process.
@@ -15,7 +25,7 @@ import Foundation
 /// would let two owners in, so such a volume needs exactly one process with training data.
 public final class QueueLease: @unchecked Sendable {
     public let path: String
-    private let lock = NSLock()
+    private let lock = Lock()
     private var descriptor: Int32 = -1
 
     public init(path: String) { self.path = path }

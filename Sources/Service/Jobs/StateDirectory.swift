@@ -1,5 +1,14 @@
 import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ModelFile
 
 /// Where jobs, checkpoints and trained models live (`--state-dir`):
@@ -102,7 +111,7 @@ public struct StateDirectory: Sendable {
     /// and describes why; a file that cannot be moved is still reported.
     @discardableResult
     public func quarantine(_ path: String, reason: String) -> StateProblem {
-        let name = (path as NSString).lastPathComponent
+        let name = URL(fileURLWithPath: path).lastPathComponent
         let stamp = Int64(Date().timeIntervalSince1970 * 1000)
         let target = quarantineDirectory + "/\(name).\(stamp)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         do {

@@ -1,4 +1,9 @@
+import Platform
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MNISTData
 import Training
 
@@ -18,7 +23,7 @@ public typealias TrainerFactory = (_ configuration: TrainingConfiguration, _ che
 /// fixing the directory does not need a restart).
 public final class MNISTTrainerSource: @unchecked Sendable {
     public let directory: String?
-    private let lock = NSLock()
+    private let lock = Lock()
     private var datasets: (train: MNISTDataset, test: MNISTDataset)?
 
     /// - Parameter directory: the MNIST directory; nil when training is not configured.

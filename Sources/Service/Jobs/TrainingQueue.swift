@@ -1,5 +1,15 @@
 import Platform
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import ModelFile
 import TensorCore
@@ -83,7 +93,7 @@ public final class TrainingQueue: @unchecked Sendable {
 
     /// Guards `pending`, `stopping`, `runnerDone`, `lastCreatedAt`, `role`, `completing` and
     /// every job change.
-    private let condition = NSCondition()
+    private let condition = Condition()
     /// Ids of queued jobs, oldest first.
     private var pending: [String] = []
     private var stopping = false
@@ -188,10 +198,7 @@ public final class TrainingQueue: @unchecked Sendable {
         defer { condition.unlock() }
         guard !runnerStarted else { return }
         runnerStarted = true
-        let thread = Thread { [self] in runLoop() }
-        thread.name = "mnist-cnn.training"
-        thread.stackSize = 8 << 20
-        thread.start()
+        Threads.start(name: "mnist-cnn.training", stackSize: 8 << 20) { [self] in runLoop() }
     }
 
     /// Stops the runner and waits for it: a running job stops at its next step and stays
@@ -521,7 +528,7 @@ public final class TrainingQueue: @unchecked Sendable {
                 retry += 1
                 logger.warning("\(what) failed; retrying", metadata: ["job": "\(id)", "path": "\(path)", "retry": "\(retry)",
                                                                      "error": "\(error)"])
-                Thread.sleep(forTimeInterval: delay)
+                Threads.sleep(seconds: delay)
                 delay *= 2
             }
         }
