@@ -69,6 +69,8 @@ let package = Package(
         // MARK: - Library modules (dependencies point one way: down this list)
         // The system edge: file access with injectable faults, atomic replacement, the clock.
         .target(name: "Platform"),
+        // JSON values, the strict parser and the one string escaper every JSON writer uses.
+        .target(name: "JSON"),
         .target(name: "Zlib", dependencies: ["CZlib"]),
         // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
         // training and the full test set in seconds.
@@ -77,14 +79,14 @@ let package = Package(
                                 .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "ModelFile", dependencies: ["TensorCore", "Platform"]),
+        .target(name: "ModelFile", dependencies: ["TensorCore", "Platform", "JSON"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"]),
         .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
-        .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTP1", dependencies: ["JSON", .product(name: "Logging", package: "swift-log")]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
         .target(name: "MNISTDownload"),
         .target(name: "Service", dependencies: [
-            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform",
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform", "JSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -97,7 +99,7 @@ let package = Package(
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [
-            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload",
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -111,6 +113,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
         ]),

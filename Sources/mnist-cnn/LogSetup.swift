@@ -1,5 +1,6 @@
 import Foundation
 import HTTP1
+import JSON
 import Logging
 #if canImport(Glibc)
 import Glibc
