@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import TensorCore
 
 /// Dynamic batching: concurrent requests are gathered into one forward pass on a dedicated
@@ -59,6 +60,8 @@ public final class InferenceBatcher: @unchecked Sendable {
 
     public let settings: Settings
     private let slot: ModelSlot
+    /// Monotonic time for the queue delay, the spin and the batch records.
+    private let time: TimeSource
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var queuedImages = 0
@@ -75,10 +78,11 @@ public final class InferenceBatcher: @unchecked Sendable {
     /// submitter's for an inline pass.
     public var onBatch: (@Sendable (BatchRecord) -> Void)?
 
-    public init(slot: ModelSlot, settings: Settings) {
+    public init(slot: ModelSlot, settings: Settings, time: TimeSource = .system) {
         precondition(settings.maxBatchSize >= 1 && settings.threads >= 1)
         self.slot = slot
         self.settings = settings
+        self.time = time
     }
 
     public func start() {
@@ -120,7 +124,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             && settings.maxQueueDelayMicroseconds == 0 {
             passRunning = true
             condition.unlock()
-            process([Pending(images: images, count: count, enqueued: Benchmark.clock(), completion: completion)], images: count)
+            process([Pending(images: images, count: count, enqueued: time.monotonicSeconds(), completion: completion)], images: count)
             condition.lock()
             passRunning = false
             lastPassRequests = 1
@@ -134,7 +138,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             completion(.failure(.overloaded))
             return
         }
-        queue.append(Pending(images: images, count: count, enqueued: Benchmark.clock(), completion: completion))
+        queue.append(Pending(images: images, count: count, enqueued: time.monotonicSeconds(), completion: completion))
         queuedImages += count
         condition.signal()
         condition.unlock()
@@ -158,8 +162,8 @@ public final class InferenceBatcher: @unchecked Sendable {
 
     private func run() {
         while true {
-            let spinUntil = Benchmark.clock() + Self.spinSeconds
-            while Benchmark.clock() < spinUntil {
+            let spinUntil = time.monotonicSeconds() + Self.spinSeconds
+            while time.monotonicSeconds() < spinUntil {
                 condition.lock()
                 let waiting = (!queue.isEmpty && !passRunning) || stopping
                 condition.unlock()
@@ -175,7 +179,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             if settings.maxQueueDelayMicroseconds > 0 {
                 let deadline = queue[0].enqueued + Double(settings.maxQueueDelayMicroseconds) * 1e-6
                 while queuedImages < settings.maxBatchSize && !stopping {
-                    let remaining = deadline - Benchmark.clock()
+                    let remaining = deadline - time.monotonicSeconds()
                     if remaining <= 0 { break }
                     _ = condition.wait(until: Date(timeIntervalSinceNow: remaining))
                 }
@@ -200,7 +204,7 @@ public final class InferenceBatcher: @unchecked Sendable {
     }
 
     private func process(_ batch: [Pending], images: Int) {
-        let started = Benchmark.clock()
+        let started = time.monotonicSeconds()
         guard let model = slot.current else {
             for request in batch { request.completion(.failure(.noModel)) }
             return
@@ -219,7 +223,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             offset += request.count * pixels
         }
         let probabilities = input.withUnsafeBufferPointer { model.predict($0.baseAddress!, batch: images) }
-        let finished = Benchmark.clock()
+        let finished = time.monotonicSeconds()
         var row = 0
         for request in batch {
             let answer = (0..<request.count).map { i in

@@ -361,11 +361,12 @@ extension JobsFixtures {
     }
 
     /// Progress shows at once but reaches the job file at most every `progressPersistInterval`
-    /// seconds (by the injected clock), and always at the end of an epoch.
+    /// seconds (by the injected clock), and always at the end of an epoch; the job's time
+    /// stamps are the injected clock's wall time.
     @Test func progressPersistenceIsThrottled() throws {
         let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
         defer { temporary.remove() }
-        let clock = JobsTestBox(Date(timeIntervalSince1970: 1_800_000_000))
+        let clock = ManualTimeSource(wall: 1_800_000_000)
         let step = DispatchSemaphore(value: 0), reported = DispatchSemaphore(value: 0)
         let factory: TrainerFactory = { configuration, _ in
             ScriptedProgressRun(trainer: try Trainer(configuration: configuration, trainingSet: JobsFixtures.syntheticSet,
@@ -373,10 +374,11 @@ extension JobsFixtures {
                                 fractions: [0.25, 0.5], step: step, reported: reported)
         }
         let queue = TrainingQueue(store: JobStore(directory: state), registry: try JobsFixtures.registry(state, shipped: shipped),
-                                  makeTrainer: factory, clock: { clock.value })
+                                  makeTrainer: factory, time: clock.source)
         defer { queue.shutdown() }
         _ = queue.recover()
         let job = try queue.submit(Self.request(seed: 1))
+        #expect(job.createdAt == RFC3339Date(milliseconds: 1_800_000_000_000))
         queue.start()
         func onDisk() throws -> TrainingJob {
             try JSONDecoder().decode(TrainingJob.self, from: Data(contentsOf: URL(fileURLWithPath: state.jobPath(job.id))))
@@ -386,7 +388,7 @@ extension JobsFixtures {
         reported.wait()
         #expect(queue.store.job(job.id)?.progress?.fraction == 0.25)
         #expect(try onDisk().progress == nil, "the first report comes within the interval of the start")
-        clock.value = clock.value.addingTimeInterval(queue.settings.progressPersistInterval)
+        clock.advance(by: queue.settings.progressPersistInterval)
         step.signal()
         reported.wait()
         #expect(try onDisk().progress?.fraction == 0.5)

@@ -32,7 +32,8 @@ public final class ModelRegistry: @unchecked Sendable {
     public let inferenceThreads: Int
     /// fp32, int8 or auto (see `InferencePrecision`) for every model this registry loads to serve.
     public let precision: InferencePrecision
-    private let clock: @Sendable () -> Date
+    /// Stamps activations.
+    private let time: TimeSource
     /// Guards `records` and `activeID`; never held while loading a model.
     private let lock = NSLock()
     /// One activation at a time, so the persisted choice and the slot agree.
@@ -46,13 +47,13 @@ public final class ModelRegistry: @unchecked Sendable {
     var afterPolicyDecision: (() -> Void)?
 
     public init(directory: StateDirectory, shippedModelPath: String, slot: ModelSlot, inferenceThreads: Int = 1,
-                precision: InferencePrecision = .fp32, clock: @escaping @Sendable () -> Date = { Date() }) {
+                precision: InferencePrecision = .fp32, time: TimeSource = .system) {
         self.precision = precision
         self.directory = directory
         self.shippedModelPath = shippedModelPath
         self.slot = slot
         self.inferenceThreads = inferenceThreads
-        self.clock = clock
+        self.time = time
     }
 
     // MARK: - Start
@@ -262,7 +263,7 @@ public final class ModelRegistry: @unchecked Sendable {
         if record(id) == nil { refreshRecords() }
         guard record(id) != nil else { throw ModelRegistryError.notFound(id) }
         let model = try loadVerified(id)
-        let choice = ActiveModelChoice(id: id, activatedAt: RFC3339Date(clock()))
+        let choice = ActiveModelChoice(id: id, activatedAt: RFC3339Date(now: time))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         do {
