@@ -82,7 +82,7 @@ public final class ModelRegistry: @unchecked Sendable {
             }
             func rejectRecord(_ reason: String) {
                 reject(path, reason)
-                if FileManager.default.fileExists(atPath: modelPath) {
+                if directory.fileExists(modelPath) {
                     reject(modelPath, "model file of the record set aside: \(reason)")
                 }
             }
@@ -100,7 +100,7 @@ public final class ModelRegistry: @unchecked Sendable {
                 continue
             }
             guard record.id == id else { rejectRecord("holds model \(record.id), not the model its name says"); continue }
-            guard FileManager.default.fileExists(atPath: modelPath) else {
+            guard directory.fileExists(modelPath) else {
                 reject(path, "its model file \(modelPath) is missing")
                 continue
             }
@@ -130,8 +130,8 @@ public final class ModelRegistry: @unchecked Sendable {
         for name in directory.files(in: modelsDirectory, suffix: ".safetensors") where setAside {
             let id = String(name.dropLast(".safetensors".count))
             // A record that is there but could not be read (or was set aside with its model) is not a missing one.
-            guard loaded[id] == nil, !FileManager.default.fileExists(atPath: directory.modelRecordPath(id)),
-                  FileManager.default.fileExists(atPath: modelsDirectory + "/" + name) else { continue }
+            guard loaded[id] == nil, !directory.fileExists(directory.modelRecordPath(id)),
+                  directory.fileExists(modelsDirectory + "/" + name) else { continue }
             problems.append(directory.quarantine(modelsDirectory + "/" + name,
                                                  reason: "model file without a record (its registration did not finish)"))
         }
@@ -169,7 +169,7 @@ public final class ModelRegistry: @unchecked Sendable {
     public func restoreActiveModel(setAside: Bool = true) throws -> (model: LoadedModel, problems: [StateProblem]) {
         var problems: [StateProblem] = []
         let path = directory.activeModelPath
-        if FileManager.default.fileExists(atPath: path) {
+        if directory.fileExists(path) {
             do {
                 let choice = try JSONDecoder().decode(ActiveModelChoice.self, from: Data(try directory.read(path)))
                 if choice.id != Self.shippedID {
@@ -340,7 +340,7 @@ public final class ModelRegistry: @unchecked Sendable {
     private func followHoldingLock() -> FollowOutcome {
         let path = directory.activeModelPath
         let choice: ActiveModelChoice
-        if FileManager.default.fileExists(atPath: path) {
+        if directory.fileExists(path) {
             guard let data = try? directory.read(path),
                   let decoded = try? JSONDecoder().decode(ActiveModelChoice.self, from: Data(data)) else {
                 return .unchanged  // unreadable now or corrupt (the owner sets that aside): keep serving, look again next poll
@@ -455,8 +455,8 @@ public final class ModelRegistry: @unchecked Sendable {
             throw ModelRegistryError.loadFailed(id: Self.shippedID, reason: "\(error)")
         }
         let created = metadata[TrainedModel.createdAtKey].flatMap(RFC3339Date.init(parsing:))
-            ?? ((try? FileManager.default.attributesOfItem(atPath: shippedModelPath)[.modificationDate] as? Date)
-                .map(RFC3339Date.init) ?? RFC3339Date(milliseconds: 0))
+            ?? (directory.fileSystem.modificationTime(shippedModelPath)
+                .map { RFC3339Date(Date(timeIntervalSince1970: $0)) } ?? RFC3339Date(milliseconds: 0))
         return ModelRecord(id: Self.shippedID, createdAt: created, architecture: ArchitectureDescription(network.architecture),
                            metrics: ModelRecord.Metrics(metadata: metadata), jobID: nil, readOnly: true)
     }

@@ -316,7 +316,7 @@ public final class TrainingQueue: @unchecked Sendable {
             checkpoint = nil
             startReason = "\(why); set aside in quarantine/; starting over from the first epoch"
         }
-        if FileManager.default.fileExists(atPath: checkpointPath) {
+        if directory.fileExists(checkpointPath) {
             do {
                 // Reading is retried like writing: an I/O failure says nothing about the file.
                 let read = try retrying("checkpoint read", path: checkpointPath, job: id, when: Self.isReadFailure) {
