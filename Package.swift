@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures", "Int8Kernels"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)),
                                 .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore"],
+        .target(name: "MNISTData", dependencies: ["Zlib"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "ModelFile", dependencies: ["TensorCore", "Platform", "JSON"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"]),
@@ -99,23 +99,24 @@ let package = Package(
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [
-            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload", "JSON",
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload", "JSON", "HTTP1",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MNISTData"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "MNISTData", "ModelFile", "TensorCore", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v5]

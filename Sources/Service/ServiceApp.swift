@@ -38,8 +38,6 @@ public final class ServiceApp: @unchecked Sendable {
         memoryBudgetChoice = MemoryBudgetSizing.choose(configured: configuration.memoryBudgetBytes)
         memoryBudget = MemoryBudget(capacity: memoryBudgetChoice.bytes)
         var http = configuration.http
-        http.host = configuration.host
-        http.port = configuration.port
         http.memoryBudget = memoryBudget
         server = HTTPServer(configuration: http, router: router, logger: logger)
         batcher = InferenceBatcher(slot: slot, settings: configuration.batching)

@@ -8,8 +8,16 @@ import TensorCore
 /// variables; `validate()` checks what can be checked before binding the port, with messages
 /// that say what to do.
 public struct ServiceConfiguration: Sendable {
-    public var host = "0.0.0.0"
-    public var port = 8080
+    /// The address to listen on, kept in one place: the HTTP server's configuration (`http`).
+    public var host: String {
+        get { http.host }
+        set { http.host = newValue }
+    }
+    /// The port to listen on (0: any free port), kept in `http` like `host`.
+    public var port: Int {
+        get { http.port }
+        set { http.port = newValue }
+    }
     public var modelPath = "models/mnist-cnn.safetensors"
     public var stateDirectory = "var"
     /// Training data for `/train` jobs; nil disables training.
