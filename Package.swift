@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
         .target(name: "HTTP1", dependencies: ["JSON", .product(name: "Logging", package: "swift-log")]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
-        .target(name: "MNISTDownload"),
+        .target(name: "MNISTDownload", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Service", dependencies: [
             "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform", "JSON",
             .product(name: "Logging", package: "swift-log"),
@@ -95,14 +95,14 @@ let package = Package(
             .embedInCode("Web/index.html"), .embedInCode("Web/style.css"), .embedInCode("Web/app.js"),
             .embedInCode("Web/api.js"), .embedInCode("Web/draw.js"), .embedInCode("Web/charts.js"),
             .embedInCode("Web/train.js"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [
             "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload", "JSON", "HTTP1",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["MNISTData"], path: "Tests/TestSupport"),
@@ -111,13 +111,14 @@ let package = Package(
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MNISTData", "ModelFile", "TensorCore", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
+        .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
     ],
     swiftLanguageModes: [.v5]
 )

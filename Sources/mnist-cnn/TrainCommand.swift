@@ -154,7 +154,7 @@ final class ProgressReporter {
               + "validation \(percent(m.validationAccuracy))  test \(percent(m.testAccuracy))  "
               + "\(String(format: "%.0f", m.imagesPerSecond)) img/s  \(String(format: "%.1f", m.seconds)) s  "
               + "lr \(String(format: "%.2e", m.learningRate))")
-        fflush(stdout)
+        fflush(nil)  // all output streams: `stdout` itself is a C global Swift 6 will not read unsynchronized
     }
 }
 

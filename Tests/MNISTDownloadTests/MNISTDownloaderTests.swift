@@ -191,7 +191,7 @@ struct MNISTDirectoryTests {
         try FileManager.default.createDirectory(atPath: expected, withIntermediateDirectories: true)
         for (index, stem) in MNISTDirectory.fileStems.enumerated() {
             #expect(MNISTDirectory.resolve(environment: environment) == nil)
-            FileManager.default.createFile(atPath: expected + "/" + stem + (index % 2 == 0 ? ".gz" : ""), contents: Data())
+            _ = FileManager.default.createFile(atPath: expected + "/" + stem + (index % 2 == 0 ? ".gz" : ""), contents: Data())
         }
         #expect(MNISTDirectory.resolve(environment: environment) == expected)
         #expect(MNISTDirectory.resolve(environment: environment.merging(["MNIST_DIR": "/elsewhere"]) { $1 }) == "/elsewhere")

@@ -344,8 +344,9 @@ final class FaultPlan: @unchecked Sendable {
         let remaining = JobsTestBox(failures)
         let real = FileSystem.posix
         var flaky = real
+        let checkpointPath = state.checkpointPath(job.id)
         flaky.open = { path, flags, mode in
-            if path == state.checkpointPath(job.id), flags & O_CREAT == 0, remaining.value > 0 {
+            if path == checkpointPath, flags & O_CREAT == 0, remaining.value > 0 {
                 remaining.value -= 1
                 errno = EIO
                 return -1
