@@ -1,6 +1,7 @@
 import Platform
 import Foundation
 import ModelFile
+import Synchronization
 import TensorCore
 import Training
 
@@ -21,7 +22,7 @@ import Training
 /// and swaps to whatever model the file names, so an activation through any replica moves all
 /// of them. Only the queue owner registers models and sets files aside (`load(setAside:)`);
 /// the others pick new records up with `refreshRecords()`.
-public final class ModelRegistry: @unchecked Sendable {
+public final class ModelRegistry: Sendable {
     /// The id of the model shipped with the service.
     public static let shippedID = "shipped"
 
@@ -34,17 +35,25 @@ public final class ModelRegistry: @unchecked Sendable {
     public let precision: InferencePrecision
     /// Stamps activations.
     private let time: TimeSource
-    /// Guards `records` and `activeID`; never held while loading a model.
-    private let lock = NSLock()
-    /// One activation at a time, so the persisted choice and the slot agree.
-    private let activationLock = NSLock()
-    private var records: [String: ModelRecord] = [:]
-    private var activeID = ModelRegistry.shippedID
-    /// The persisted choice this process last acted on (nil before the first look).
-    private var followed: ActiveModelChoice?
+    private struct State {
+        var records: [String: ModelRecord] = [:]
+        var activeID = ModelRegistry.shippedID
+        /// The persisted choice this process last acted on (nil before the first look).
+        var followed: ActiveModelChoice?
+    }
+
+    /// Never held while loading a model.
+    private let state = Mutex(State())
+    /// Held for a whole activation, one at a time, so the persisted choice and the slot agree.
+    private let activationLock = Mutex(())
+    private let policyDecisionSeam = Mutex<(@Sendable () -> Void)?>(nil)
+
     /// Runs between `apply`'s decision and its activation: a test seam that lets a race test
     /// put a competing activation exactly in that gap, where it must wait for the lock.
-    var afterPolicyDecision: (() -> Void)?
+    var afterPolicyDecision: (@Sendable () -> Void)? {
+        get { policyDecisionSeam.withLock { $0 } }
+        set { policyDecisionSeam.withLock { $0 = newValue } }
+    }
 
     public init(directory: StateDirectory, shippedModelPath: String, slot: ModelSlot, inferenceThreads: Int = 1,
                 precision: InferencePrecision = .fp32, time: TimeSource = .system) {
@@ -135,7 +144,7 @@ public final class ModelRegistry: @unchecked Sendable {
             problems.append(directory.quarantine(modelsDirectory + "/" + name,
                                                  reason: "model file without a record (its registration did not finish)"))
         }
-        lock.withLock { records = loaded }
+        state.withLock { $0.records = loaded }
         return problems
     }
 
@@ -144,7 +153,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// - Returns: the ids added.
     @discardableResult
     public func refreshRecords() -> [String] {
-        let known = lock.withLock { Set(records.keys) }
+        let known = state.withLock { Set($0.records.keys) }
         var added: [String: ModelRecord] = [:]
         for name in directory.files(in: directory.modelsDirectory, suffix: ".json") {
             let id = String(name.dropLast(".json".count))
@@ -158,7 +167,7 @@ public final class ModelRegistry: @unchecked Sendable {
             added[id] = record
         }
         guard !added.isEmpty else { return [] }
-        lock.withLock { records.merge(added) { current, _ in current } }
+        state.withLock { $0.records.merge(added) { current, _ in current } }
         return Array(added.keys).sorted()
     }
 
@@ -179,9 +188,9 @@ public final class ModelRegistry: @unchecked Sendable {
                     } else {
                         do {
                             let model = try loadVerified(choice.id)
-                            lock.withLock {
-                                activeID = choice.id
-                                followed = choice
+                            state.withLock {
+                                $0.activeID = choice.id
+                                $0.followed = choice
                             }
                             return (model, problems)
                         } catch {
@@ -201,18 +210,18 @@ public final class ModelRegistry: @unchecked Sendable {
             }
         }
         let shipped = try loadVerified(Self.shippedID)
-        lock.withLock { activeID = Self.shippedID }
+        state.withLock { $0.activeID = Self.shippedID }
         return (shipped, problems)
     }
 
     // MARK: - Queries
 
     /// The id of the model `/predict` uses.
-    public var activeModelID: String { lock.withLock { activeID } }
+    public var activeModelID: String { state.withLock { $0.activeID } }
 
     /// Every model, newest first, with `active` set.
     public func list() -> [ModelRecord] {
-        let (all, active) = lock.withLock { (Array(records.values), activeID) }
+        let (all, active) = state.withLock { (Array($0.records.values), $0.activeID) }
         return all.map { record in
             var shown = record
             shown.active = record.id == active
@@ -222,9 +231,9 @@ public final class ModelRegistry: @unchecked Sendable {
 
     /// One model with `active` set, or nil.
     public func record(_ id: String) -> ModelRecord? {
-        lock.withLock {
-            guard var record = records[id] else { return nil }
-            record.active = id == activeID
+        state.withLock { state in
+            guard var record = state.records[id] else { return nil }
+            record.active = id == state.activeID
             return record
         }
     }
@@ -245,7 +254,7 @@ public final class ModelRegistry: @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try directory.write(Array(try encoder.encode(record)), to: directory.modelRecordPath(id))
-        lock.withLock { records[id] = record }
+        state.withLock { $0.records[id] = record }
         return record
     }
 
@@ -254,7 +263,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// - Throws: `ModelRegistryError.notFound`, or `.loadFailed` leaving the active model in place.
     @discardableResult
     public func activate(_ id: String) throws -> ModelRecord {
-        try activationLock.withLock { try activateHoldingLock(id) }
+        try activationLock.withLock { _ in try activateHoldingLock(id) }
     }
 
     /// `activate` for a caller that holds `activationLock`.
@@ -272,9 +281,9 @@ public final class ModelRegistry: @unchecked Sendable {
         } catch {
             throw ModelRegistryError.persistFailed(id: id, reason: "\(error)")
         }
-        lock.withLock {
-            activeID = id
-            followed = choice
+        state.withLock {
+            $0.activeID = id
+            $0.followed = choice
         }
         slot.swap(to: model)
         return record(id)!
@@ -286,7 +295,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// and the switch.
     /// - Returns: whether it is now active, and why (or why not).
     public func apply(_ policy: ActivationPolicy, to id: String) -> (activated: Bool, reason: String) {
-        activationLock.withLock {
+        activationLock.withLock { _ in
             guard let candidate = record(id) else { return (false, "model \(id) is not registered") }
             switch policy {
             case .never:
@@ -333,7 +342,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// model. Cheap when nothing changed (one small read).
     @discardableResult
     public func followPersistedChoice() -> FollowOutcome {
-        activationLock.withLock { followHoldingLock() }
+        activationLock.withLock { _ in followHoldingLock() }
     }
 
     @discardableResult
@@ -349,12 +358,12 @@ public final class ModelRegistry: @unchecked Sendable {
         } else {
             choice = ActiveModelChoice(id: Self.shippedID, activatedAt: RFC3339Date(milliseconds: 0))
         }
-        let (current, last) = lock.withLock { (activeID, followed) }
+        let (current, last) = state.withLock { ($0.activeID, $0.followed) }
         if choice == last || (last == nil && choice.id == current) {
-            lock.withLock { followed = choice }
+            state.withLock { $0.followed = choice }
             return .unchanged
         }
-        lock.withLock { followed = choice }
+        state.withLock { $0.followed = choice }
         if choice.id == current { return .unchanged }
         if record(choice.id) == nil { refreshRecords() }
         guard record(choice.id) != nil else {
@@ -362,7 +371,7 @@ public final class ModelRegistry: @unchecked Sendable {
         }
         do {
             let model = try loadVerified(choice.id)
-            lock.withLock { activeID = choice.id }
+            state.withLock { $0.activeID = choice.id }
             slot.swap(to: model)
             return .switched(to: choice.id)
         } catch {
