@@ -9,6 +9,8 @@ import TensorCore
 /// and `maxQueueDelay` (how long the first waiting request may be held for company). With a
 /// delay of zero the batcher is greedy: it runs whatever has queued while the previous pass
 /// ran, so a lone request waits for nothing and batches grow with load by themselves.
+// Unchecked: the queue state is only touched with `condition` locked (the inference thread waits on it);
+// `input` only by the one pass running (`passRunning`); `onBatch` is set before `start()`.
 public final class InferenceBatcher: @unchecked Sendable {
     public struct Settings: Sendable, Equatable {
         public var maxBatchSize: Int

@@ -3,8 +3,8 @@ import Synchronization
 import TensorCore
 
 /// A model ready to serve: its registry id and the network with its weights loaded.
-// Unchecked: every property is a `let`; the networks are classes with mutable buffers, but only
-// the inference executor runs passes on them, one at a time (`InferenceBatcher.passRunning`).
+// Unchecked: every property is a `let`; the networks are classes with mutable buffers, but only the
+// batcher serving the model runs passes on them, one at a time (`InferenceBatcher.passRunning`).
 public final class LoadedModel: @unchecked Sendable {
     public let id: String
     /// Only the inference executor runs passes on it (a network is not thread-safe).

@@ -7,6 +7,8 @@ import Training
 /// The whole service: the model slot and the inference batcher, the HTTP server with every
 /// route, readiness, metrics and graceful shutdown. `mnist-cnn serve` runs one; tests start
 /// several in-process on ephemeral ports.
+// Unchecked: the implicitly unwrapped members are set once in `start()`, before the server and the
+// watcher threads that read them start; everything else is a `let` of a Sendable type.
 public final class ServiceApp: @unchecked Sendable {
     public let configuration: ServiceConfiguration
     public let logger: Logger

@@ -10,6 +10,7 @@ import TestSupport
 /// Fails the Nth file-system call of the state directory (SQLite's fault simulation, style.md
 /// §5): once with a chosen errno (a transient fault), or from the Nth call on (the process
 /// "crashed" between call N-1 and call N: nothing after it reaches the disk).
+// Unchecked: the counters are only touched under `lock`.
 final class FaultPlan: @unchecked Sendable {
     enum Mode: CustomStringConvertible {
         case once(Int32)

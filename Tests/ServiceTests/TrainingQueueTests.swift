@@ -1,5 +1,6 @@
 import Foundation
 import MNISTData
+import Synchronization
 import Testing
 import TestSupport
 import Training
@@ -11,6 +12,7 @@ import Glibc
 /// Holds every run at its start until opened, and records which runs started, in order, and
 /// from which checkpoint epoch, so the tests can see the queue's order and hold a job in
 /// `running` without timing anything.
+// Unchecked: `isOpen` and `starts` are only touched with `condition` locked.
 final class StartGate: @unchecked Sendable {
     struct Start: Equatable {
         var seed: UInt64
@@ -418,13 +420,12 @@ extension JobsFixtures {
 }
 
 /// A value shared with another thread.
-final class JobsTestBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
+final class JobsTestBox<Value: Sendable>: Sendable {
+    private let stored: Mutex<Value>
+    init(_ value: Value) { stored = Mutex(value) }
     var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
 

@@ -40,6 +40,8 @@ import Training
 /// the queue (`Role.owner`). The others show the jobs as the owner writes them and refuse
 /// changes (`TrainingQueueError.notOwner`); a `standby` (one with training data) becomes the
 /// owner when the lease frees up (`takeOwnership()`).
+// Unchecked: the mutable state is only touched with `condition` locked (the runner waits on it, which a
+// Mutex cannot); `makeTrainer` is called on the runner thread only.
 public final class TrainingQueue: @unchecked Sendable {
     public struct Settings: Sendable {
         /// Jobs that may wait (not counting the one running).
