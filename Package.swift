@@ -70,7 +70,7 @@ let package = Package(
         // The system edge: file access with injectable faults, atomic replacement, the clock.
         .target(name: "Platform"),
         // JSON values, the strict parser and the one string escaper every JSON writer uses.
-        .target(name: "JSON"),
+        .target(name: "JSON", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Zlib", dependencies: ["CZlib"]),
         // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
         // training and the full test set in seconds.
@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
