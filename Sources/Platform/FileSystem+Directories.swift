@@ -66,19 +66,20 @@ extension FileSystem {
         return names
     }
 
-    /// `mkdir -p`: creates `path` and the parents it lacks (mode 0777 less the umask, as
-    /// `FileManager` does); a directory already there is fine.
-    /// - Throws: `FileError` naming the directory that could not be made.
-    public func createDirectories(_ path: String) throws {
+    /// `mkdir -p`: creates `path` and the parents it lacks with `mode` (less the umask; 0777
+    /// as `FileManager` does by default); a directory already there is fine.
+    /// - Throws: `FileError` naming the directory that could not be made (`ENOTDIR` when a
+    ///   file other than a directory stands in the way).
+    public func createDirectories(_ path: String, mode: mode_t = 0o777) throws {
         guard !isDirectory(path) else { return }
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component
-            if !isDirectory(prefix) && makeDirectory(prefix, 0o777) != 0 {
+            if !isDirectory(prefix) && makeDirectory(prefix, mode) != 0 {
                 let code = errno
-                guard code == EEXIST, isDirectory(prefix) else {
-                    throw FileError(operation: "create directory", path: prefix, code: code)
-                }
+                guard code == EEXIST else { throw FileError(operation: "create directory", path: prefix, code: code) }
+                // Made by someone else meanwhile, or a file that is not a directory.
+                guard isDirectory(prefix) else { throw FileError(operation: "create directory", path: prefix, code: ENOTDIR) }
             }
             prefix += "/"
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTP1
 import Imaging
 import Logging
+import Platform
 import TensorCore
 
 /// Every setting of `mnist-cnn serve`. The command fills it from flags and environment
@@ -63,22 +64,6 @@ public struct ServiceConfiguration: Sendable {
 
     public init() {}
 
-    /// `mkdir -p`, returning what went wrong in the system's words (nil on success).
-    static func makeDirectories(_ path: String) -> String? {
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/") {
-            prefix += component + "/"
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                return "\(prefix): \(String(cString: strerror(errno)))"
-            }
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory) || !isDirectory.boolValue {
-                return "\(String(prefix.dropLast())) exists and is not a directory"
-            }
-        }
-        return nil
-    }
-
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
     }
@@ -94,8 +79,10 @@ public struct ServiceConfiguration: Sendable {
         guard FileManager.default.isReadableFile(atPath: modelPath) else {
             throw fail("model file \(modelPath) is not readable by this user: check its permissions")
         }
-        if let problem = Self.makeDirectories(stateDirectory) {
-            throw fail("cannot create state directory \(stateDirectory): \(problem); "
+        do {
+            try FileSystem.posix.createDirectories(stateDirectory, mode: 0o755)
+        } catch {
+            throw fail("cannot create state directory \(stateDirectory): \(error); "
                        + "pass --state-dir PATH (or MNIST_CNN_STATE_DIR) pointing to a writable directory")
         }
         let probe = (stateDirectory as NSString).appendingPathComponent(".write-test-\(getpid())")

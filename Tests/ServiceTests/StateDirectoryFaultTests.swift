@@ -28,6 +28,15 @@ import TestSupport
                 "the state root is the first directory missing: \(error)")
     }
 
+    /// `mkdir -p` through a regular file names that file and says it is not a directory.
+    @Test func aFileInTheWayIsNotADirectory() throws {
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let file = try temporary.write(Array("x".utf8), to: "a-file")
+        let error = try #require(throws: FileError.self) { try FileSystem.posix.createDirectories(file + "/state/jobs") }
+        #expect(error.code == ENOTDIR && error.path.hasSuffix("/a-file"), "\(error)")
+    }
+
     /// A corrupt file that cannot be moved aside (its quarantine folder cannot be made) is
     /// still reported, with why it stayed, and stays where it was.
     @Test func quarantineThatCannotMakeItsFolderStillReports() throws {
