@@ -75,23 +75,25 @@ let package = Package(
         // sockets, pollers (epoll and poll(2)), signals and the descriptor limit.
         .target(name: "Platform", dependencies: ["CPlatform"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
+        // JSON values, the strict parser and the one string escaper every JSON writer uses.
+        .target(name: "JSON", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Zlib", dependencies: ["CZlib"]),
         // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
         // training and the full test set in seconds.
         .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures", "Int8Kernels"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)),
                                 .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore"],
+        .target(name: "MNISTData", dependencies: ["Zlib"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "ModelFile", dependencies: ["TensorCore", "Platform"]),
+        .target(name: "ModelFile", dependencies: ["TensorCore", "Platform", "JSON"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"]),
         .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
-        .target(name: "HTTP1", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")],
+        .target(name: "HTTP1", dependencies: ["Platform", "JSON", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
-        .target(name: "MNISTDownload", dependencies: ["Platform"]),
+        .target(name: "MNISTDownload", dependencies: ["Platform"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Service", dependencies: [
-            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform",
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform", "JSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -100,14 +102,14 @@ let package = Package(
             .embedInCode("Web/index.html"), .embedInCode("Web/style.css"), .embedInCode("Web/app.js"),
             .embedInCode("Web/api.js"), .embedInCode("Web/draw.js"), .embedInCode("Web/charts.js"),
             .embedInCode("Web/train.js"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [
-            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload", "Platform",
+            "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload", "JSON", "HTTP1", "Platform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport",
@@ -120,17 +122,19 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "MNISTData", "ModelFile", "TensorCore", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
+        .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Platform", "TestSupport", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
-            "OpenAPITestSupport",
-        ]),
+            "OpenAPITestSupport", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
     ],
     swiftLanguageModes: [.v5]
 )

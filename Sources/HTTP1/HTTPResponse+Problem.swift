@@ -1,3 +1,5 @@
+import JSON
+
 /// RFC 9457 problem details, the one error shape of the contract.
 extension HTTPResponse {
     /// An `application/problem+json` response with `type`, `title`, `status` and `detail`.
@@ -22,28 +24,5 @@ extension HTTPResponse {
         var allHeaders = headers
         allHeaders.replaceOrAdd(name: "Content-Type", value: "application/problem+json")
         return HTTPResponse(status: status, headers: allHeaders, body: Array(json.utf8))
-    }
-}
-
-/// JSON string escaping (RFC 8259 §7) for documents written by hand on hot paths.
-public enum JSONText {
-    /// Appends `string` as a quoted JSON string.
-    public static func appendQuoted(_ string: String, to output: inout String) {
-        output.append("\"")
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output.append("\\\"")
-            case "\\": output.append("\\\\")
-            case "\n": output.append("\\n")
-            case "\r": output.append("\\r")
-            case "\t": output.append("\\t")
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-            default:
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        output.append("\"")
     }
 }

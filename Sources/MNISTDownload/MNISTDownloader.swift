@@ -44,7 +44,7 @@ public struct MNISTDownloader {
     ]
 
     /// What happens, for progress output.
-    public enum Event: Equatable {
+    public enum Event: Equatable, Sendable {
         /// The file is already there with the right checksum.
         case alreadyPresent(file: String)
         case started(file: String, url: String, resumingAt: Int)

@@ -1,3 +1,5 @@
+import JSON
+
 extension SafeTensorsFile {
     /// Parses and validates a whole safetensors file.
     ///
@@ -42,9 +44,9 @@ extension SafeTensorsFile {
         let header = Array(prefix[8..<headerEnd])
         guard isValidUTF8(header) else { throw SafeTensorsError.headerNotUTF8(path: path) }
 
-        let json: JSONValue
+        let parsed: [(key: String, value: JSONDocument)]?
         do {
-            json = try JSONParser.parse(header)
+            parsed = try JSONParser.parseMembersInOrder(header)
         } catch JSONParser.Error.duplicateKey(let key) {
             throw SafeTensorsError.duplicateKey(path: path, key: key)
         } catch JSONParser.Error.syntax(let message, let offset) {
@@ -52,7 +54,7 @@ extension SafeTensorsFile {
         } catch JSONParser.Error.tooDeep(let limit) {
             throw SafeTensorsError.headerNotJSON(path: path, reason: "nested more than \(limit) levels deep")
         }
-        guard case .object(let members) = json else { throw SafeTensorsError.headerNotObject(path: path) }
+        guard let members = parsed else { throw SafeTensorsError.headerNotObject(path: path) }
 
         let bufferSize = fileSize - headerEnd
         var metadata: [String: String] = [:]
@@ -77,25 +79,26 @@ extension SafeTensorsFile {
         var end: Int
     }
 
-    private static func decodeMetadata(_ value: JSONValue, path: String) throws -> [String: String] {
+    private static func decodeMetadata(_ value: JSONDocument, path: String) throws -> [String: String] {
         guard case .object(let members) = value else { throw SafeTensorsError.invalidMetadata(path: path, key: nil) }
         var metadata = [String: String]()
-        for member in members {
-            guard case .string(let text) = member.value else {
-                throw SafeTensorsError.invalidMetadata(path: path, key: member.key)
+        // Sorted, so the key named in an error does not depend on hashing.
+        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+            guard case .string(let text) = value else {
+                throw SafeTensorsError.invalidMetadata(path: path, key: key)
             }
-            metadata[member.key] = text
+            metadata[key] = text
         }
         return metadata
     }
 
-    private static func decodeEntry(name: String, _ value: JSONValue, bufferSize: Int, path: String) throws -> Entry {
+    private static func decodeEntry(name: String, _ value: JSONDocument, bufferSize: Int, path: String) throws -> Entry {
         guard case .object(let fields) = value else { throw SafeTensorsError.invalidEntry(path: path, tensor: name) }
-        func field(_ key: String) throws -> JSONValue {
-            guard let found = fields.first(where: { $0.key == key }) else {
+        func field(_ key: String) throws -> JSONDocument {
+            guard let found = fields[key] else {
                 throw SafeTensorsError.missingField(path: path, tensor: name, field: key)
             }
-            return found.value
+            return found
         }
         let dtypeValue = try field("dtype")
         let shapeValue = try field("shape")
@@ -109,14 +112,14 @@ extension SafeTensorsFile {
         guard case .array(let sizes) = shapeValue else { throw SafeTensorsError.invalidShape(path: path, tensor: name) }
         var shape = [Int]()
         for size in sizes {
-            guard let integer = size.integer, integer >= 0 else { throw SafeTensorsError.invalidShape(path: path, tensor: name) }
+            guard let integer = integerLiteral(size), integer >= 0 else { throw SafeTensorsError.invalidShape(path: path, tensor: name) }
             shape.append(integer)
         }
         guard let expectedBytes = SafeTensors.Tensor.byteCount(dtype: dtype, shape: shape) else {
             throw SafeTensorsError.shapeOverflow(path: path, tensor: name, shape: shape)
         }
         guard case .array(let offsets) = offsetsValue, offsets.count == 2,
-              let begin = offsets[0].integer, let end = offsets[1].integer, begin >= 0, end >= 0 else {
+              let begin = integerLiteral(offsets[0]), let end = integerLiteral(offsets[1]), begin >= 0, end >= 0 else {
             throw SafeTensorsError.invalidOffsets(path: path, tensor: name)
         }
         guard begin <= end else { throw SafeTensorsError.offsetsReversed(path: path, tensor: name, begin: begin, end: end) }
@@ -127,6 +130,13 @@ extension SafeTensorsFile {
             throw SafeTensorsError.sizeMismatch(path: path, tensor: name, expected: expectedBytes, actual: end - begin)
         }
         return Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
+    }
+
+    /// The value as an `Int` when it was written as a plain integer (no fraction or exponent)
+    /// that fits; nil otherwise, so `2.0` or `1e3` is refused where a count or offset belongs.
+    private static func integerLiteral(_ value: JSONDocument) -> Int? {
+        guard case .integer(let integer) = value else { return nil }
+        return Int(exactly: integer)
     }
 
     /// The tensors, in offset order, must cover `0..<bufferSize` exactly once.

@@ -26,6 +26,16 @@ public struct FileSystem: Sendable {
     /// which makes it the atomic "create only if absent" that `rename` is not.
     public var link: @Sendable (_ existing: String, _ new: String) -> Int32
 
+    // MARK: Directories and metadata (the state directory's listing, mkdir and existence checks)
+
+    /// `stat(2)` of a path: fills `status`, returns 0 (or -1 and sets `errno`).
+    public var status: @Sendable (_ path: String, _ status: inout stat) -> Int32
+    /// `mkdir(2)` of one directory.
+    public var makeDirectory: @Sendable (_ path: String, _ mode: mode_t) -> Int32
+    /// The names in a directory, without `.` and `..`, in no particular order; nil (and
+    /// `errno` set) when it cannot be read.
+    public var listDirectory: @Sendable (_ path: String) -> [String]?
+
     public init(open: @escaping @Sendable (String, Int32, mode_t) -> Int32,
                 read: @escaping @Sendable (Int32, UnsafeMutableRawBufferPointer) -> Int,
                 write: @escaping @Sendable (Int32, UnsafeRawBufferPointer) -> Int,
@@ -34,7 +44,10 @@ public struct FileSystem: Sendable {
                 close: @escaping @Sendable (Int32) -> Int32,
                 rename: @escaping @Sendable (String, String) -> Int32,
                 unlink: @escaping @Sendable (String) -> Int32,
-                link: @escaping @Sendable (String, String) -> Int32 = FileSystem.posixLink) {
+                link: @escaping @Sendable (String, String) -> Int32 = FileSystem.posixLink,
+                status: @escaping @Sendable (String, inout stat) -> Int32 = FileSystem.posixStatus,
+                makeDirectory: @escaping @Sendable (String, mode_t) -> Int32 = FileSystem.posixMakeDirectory,
+                listDirectory: @escaping @Sendable (String) -> [String]? = FileSystem.posixListDirectory) {
         self.open = open
         self.read = read
         self.write = write
@@ -44,6 +57,9 @@ public struct FileSystem: Sendable {
         self.rename = rename
         self.unlink = unlink
         self.link = link
+        self.status = status
+        self.makeDirectory = makeDirectory
+        self.listDirectory = listDirectory
     }
 
     /// The real `link(2)`.

@@ -19,6 +19,7 @@ import Darwin
 /// threads about a tenth of the CPU weight of a normal thread (the kernel's CFS weights 110
 /// against 1024) while they compete, and all of it when nothing else runs. The backlog is
 /// bounded: a request that finds it full is refused (503) rather than queued without end.
+// Unchecked: `pending` is only touched with `condition` locked (the workers wait on it, which a Mutex cannot).
 final class DecodeWorkers: @unchecked Sendable {
     /// The niceness of the worker threads (0 is the default, 19 the lowest priority).
     static let niceness: Int32 = 10

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Platform
 import TensorCore
 
 /// Dynamic batching: concurrent requests are gathered into one forward pass on a dedicated
@@ -13,6 +14,8 @@ import TensorCore
 /// and `maxQueueDelay` (how long the first waiting request may be held for company). With a
 /// delay of zero the batcher is greedy: it runs whatever has queued while the previous pass
 /// ran, so a lone request waits for nothing and batches grow with load by themselves.
+// Unchecked: the queue state is only touched with `condition` locked (the inference thread waits on it);
+// `input` only by the one pass running (`passRunning`); `onBatch` is set before `start()`.
 public final class InferenceBatcher: @unchecked Sendable {
     public struct Settings: Sendable, Equatable {
         public var maxBatchSize: Int
@@ -64,6 +67,8 @@ public final class InferenceBatcher: @unchecked Sendable {
 
     public let settings: Settings
     private let slot: ModelSlot
+    /// Monotonic time for the queue delay, the spin and the batch records.
+    private let time: TimeSource
     private let condition = Condition()
     private var queue: [Pending] = []
     private var queuedImages = 0
@@ -80,10 +85,11 @@ public final class InferenceBatcher: @unchecked Sendable {
     /// submitter's for an inline pass.
     public var onBatch: (@Sendable (BatchRecord) -> Void)?
 
-    public init(slot: ModelSlot, settings: Settings) {
+    public init(slot: ModelSlot, settings: Settings, time: TimeSource = .system) {
         precondition(settings.maxBatchSize >= 1 && settings.threads >= 1)
         self.slot = slot
         self.settings = settings
+        self.time = time
     }
 
     public func start() {
@@ -121,7 +127,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             && settings.maxQueueDelayMicroseconds == 0 {
             passRunning = true
             condition.unlock()
-            process([Pending(images: images, count: count, enqueued: Benchmark.clock(), completion: completion)], images: count)
+            process([Pending(images: images, count: count, enqueued: time.monotonicSeconds(), completion: completion)], images: count)
             condition.lock()
             passRunning = false
             lastPassRequests = 1
@@ -135,7 +141,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             completion(.failure(.overloaded))
             return
         }
-        queue.append(Pending(images: images, count: count, enqueued: Benchmark.clock(), completion: completion))
+        queue.append(Pending(images: images, count: count, enqueued: time.monotonicSeconds(), completion: completion))
         queuedImages += count
         condition.signal()
         condition.unlock()
@@ -159,8 +165,8 @@ public final class InferenceBatcher: @unchecked Sendable {
 
     private func run() {
         while true {
-            let spinUntil = Benchmark.clock() + Self.spinSeconds
-            while Benchmark.clock() < spinUntil {
+            let spinUntil = time.monotonicSeconds() + Self.spinSeconds
+            while time.monotonicSeconds() < spinUntil {
                 condition.lock()
                 let waiting = (!queue.isEmpty && !passRunning) || stopping
                 condition.unlock()
@@ -176,7 +182,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             if settings.maxQueueDelayMicroseconds > 0 {
                 let deadline = queue[0].enqueued + Double(settings.maxQueueDelayMicroseconds) * 1e-6
                 while queuedImages < settings.maxBatchSize && !stopping {
-                    let remaining = deadline - Benchmark.clock()
+                    let remaining = deadline - time.monotonicSeconds()
                     if remaining <= 0 { break }
                     condition.wait(seconds: remaining)
                 }
@@ -201,7 +207,7 @@ public final class InferenceBatcher: @unchecked Sendable {
     }
 
     private func process(_ batch: [Pending], images: Int) {
-        let started = Benchmark.clock()
+        let started = time.monotonicSeconds()
         guard let model = slot.current else {
             for request in batch { request.completion(.failure(.noModel)) }
             return
@@ -220,7 +226,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             offset += request.count * pixels
         }
         let probabilities = input.withUnsafeBufferPointer { model.predict($0.baseAddress!, batch: images) }
-        let finished = Benchmark.clock()
+        let finished = time.monotonicSeconds()
         var row = 0
         for request in batch {
             let answer = (0..<request.count).map { i in

@@ -4,9 +4,12 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Synchronization
 import TensorCore
 
 /// A model ready to serve: its registry id and the network with its weights loaded.
+// Unchecked: every property is a `let`; the networks are classes with mutable buffers, but only the
+// batcher serving the model runs passes on them, one at a time (`InferenceBatcher.passRunning`).
 public final class LoadedModel: @unchecked Sendable {
     public let id: String
     /// Only the inference executor runs passes on it (a network is not thread-safe).
@@ -46,25 +49,28 @@ public final class LoadedModel: @unchecked Sendable {
 /// The model `/predict` uses. Swapping is atomic: a batch takes the current model when it
 /// starts and finishes on it, so in-flight requests complete on the old model while new ones
 /// see the new one.
-public final class ModelSlot: @unchecked Sendable {
-    private let lock = Lock()
-    private var model: LoadedModel?
-    private var observers: [(LoadedModel) -> Void] = []
+public final class ModelSlot: Sendable {
+    private struct State {
+        var model: LoadedModel?
+        var observers: [@Sendable (LoadedModel) -> Void] = []
+    }
 
-    public init(_ model: LoadedModel? = nil) { self.model = model }
+    private let state: Mutex<State>
 
-    public var current: LoadedModel? { lock.withLock { model } }
+    public init(_ model: LoadedModel? = nil) { state = Mutex(State(model: model)) }
+
+    public var current: LoadedModel? { state.withLock { $0.model } }
 
     public func swap(to newModel: LoadedModel) {
-        let observers = lock.withLock { () -> [(LoadedModel) -> Void] in
-            model = newModel
-            return self.observers
+        let observers = state.withLock { state in
+            state.model = newModel
+            return state.observers
         }
         for observer in observers { observer(newModel) }
     }
 
-    /// Called after every swap (metrics, logs).
-    public func onSwap(_ observer: @escaping (LoadedModel) -> Void) {
-        lock.withLock { observers.append(observer) }
+    /// Called after every swap (metrics, logs), on the thread that swapped.
+    public func onSwap(_ observer: @escaping @Sendable (LoadedModel) -> Void) {
+        state.withLock { $0.observers.append(observer) }
     }
 }

@@ -6,6 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTP1
+import Synchronization
 import TensorCore
 
 /// Inference for the standard protocols (KServe v2, TF Serving), which name a model version:
@@ -16,7 +17,7 @@ import TensorCore
 /// plus its activations and a thread): asking for another version replaces it, after the
 /// requests already queued on it are answered. Loads run one at a time on a private queue,
 /// never on a network thread, so a burst of requests for a cold version loads it once.
-final class ModelVersions: @unchecked Sendable {
+final class ModelVersions: Sendable {
     enum Failure: Error, Equatable {
         /// No registered model has this id (404).
         case unknownVersion(String)
@@ -29,10 +30,13 @@ final class ModelVersions: @unchecked Sendable {
     let registry: ModelRegistry
     private let settings: InferenceBatcher.Settings
     private let onBatch: (@Sendable (InferenceBatcher.BatchRecord) -> Void)?
-    private let lock = Lock()
-    /// The non-active model currently loaded, with the batcher that serves it.
-    private var loaded: (id: String, batcher: InferenceBatcher)?
-    private var stopped = false
+    private struct State {
+        /// The non-active model currently loaded, with the batcher that serves it.
+        var loaded: (id: String, batcher: InferenceBatcher)?
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
     private let loadQueue = DispatchQueue(label: "model-versions.load", qos: .userInitiated)
 
     init(active: InferenceBatcher, registry: ModelRegistry,
@@ -75,7 +79,7 @@ final class ModelVersions: @unchecked Sendable {
             completion(.failure(.unknownVersion(version)))
             return
         }
-        if let batcher = lock.withLock({ loaded?.id == version ? loaded?.batcher : nil }) {
+        if let batcher = loadedBatcher(for: version) {
             Self.forward(batcher, images: images, count: count, completion: completion)
             return
         }
@@ -98,10 +102,15 @@ final class ModelVersions: @unchecked Sendable {
         }
     }
 
+    /// The batcher of `version` if it is the one loaded.
+    private func loadedBatcher(for version: String) -> InferenceBatcher? {
+        state.withLock { $0.loaded?.id == version ? $0.loaded?.batcher : nil }
+    }
+
     /// The loaded batcher for `version`, loading it (and retiring the previous one) if needed.
     /// Runs on `loadQueue` only.
     private func batcher(for version: String) throws -> InferenceBatcher {
-        if let batcher = lock.withLock({ loaded?.id == version ? loaded?.batcher : nil }) { return batcher }
+        if let batcher = loadedBatcher(for: version) { return batcher }
         let model: LoadedModel
         do {
             model = try registry.loadVerified(version)
@@ -113,10 +122,10 @@ final class ModelVersions: @unchecked Sendable {
         let batcher = InferenceBatcher(slot: ModelSlot(model), settings: settings)
         batcher.onBatch = onBatch
         batcher.warmUp(model: model)
-        let (previous, isStopped) = lock.withLock { () -> (InferenceBatcher?, Bool) in
-            if stopped { return (nil, true) }
-            let previous = loaded?.batcher
-            loaded = (version, batcher)
+        let (previous, isStopped) = state.withLock { state -> (InferenceBatcher?, Bool) in
+            if state.stopped { return (nil, true) }
+            let previous = state.loaded?.batcher
+            state.loaded = (version, batcher)
             return (previous, false)
         }
         if isStopped { throw Failure.batcher(.stopped) }
@@ -127,10 +136,10 @@ final class ModelVersions: @unchecked Sendable {
 
     /// Stops the non-active model's batcher (after its queued requests), at shutdown.
     func stop() {
-        let batcher = lock.withLock { () -> InferenceBatcher? in
-            stopped = true
-            defer { loaded = nil }
-            return loaded?.batcher
+        let batcher = state.withLock { state -> InferenceBatcher? in
+            state.stopped = true
+            defer { state.loaded = nil }
+            return state.loaded?.batcher
         }
         batcher?.stop()
     }

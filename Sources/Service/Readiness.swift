@@ -4,22 +4,26 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Synchronization
 
 /// Whether the service takes traffic: starting (model loading, warming up), ready, or
 /// draining after SIGTERM. `/readyz` answers from it and `/predict` refuses work outside
 /// `ready`.
-public final class Readiness: @unchecked Sendable {
+public final class Readiness: Sendable {
     public enum State: String, Sendable {
         case starting, ready, draining
     }
 
-    private let lock = Lock()
-    private var state: State = .starting
-    private var onChange: [(State) -> Void] = []
+    private struct Guarded {
+        var state: State = .starting
+        var onChange: [@Sendable (State) -> Void] = []
+    }
+
+    private let guarded = Mutex(Guarded())
 
     public init() {}
 
-    public var current: State { lock.withLock { state } }
+    public var current: State { guarded.withLock { $0.state } }
     public var acceptsRequests: Bool { current == .ready }
 
     /// Why the service is not ready, for a 503's detail.
@@ -33,13 +37,13 @@ public final class Readiness: @unchecked Sendable {
 
     /// Moves forward only: starting → ready → draining (draining is final).
     public func set(_ newState: State) {
-        let observers: [(State) -> Void] = lock.withLock {
-            guard state != .draining, state != newState else { return [] }
-            state = newState
-            return onChange
+        let observers = guarded.withLock { guarded -> [@Sendable (State) -> Void] in
+            guard guarded.state != .draining, guarded.state != newState else { return [] }
+            guarded.state = newState
+            return guarded.onChange
         }
         for observer in observers { observer(newState) }
     }
 
-    public func observe(_ observer: @escaping (State) -> Void) { lock.withLock { onChange.append(observer) } }
+    public func observe(_ observer: @escaping @Sendable (State) -> Void) { guarded.withLock { $0.onChange.append(observer) } }
 }

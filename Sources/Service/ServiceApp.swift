@@ -11,6 +11,8 @@ import Training
 /// The whole service: the model slot and the inference batcher, the HTTP server with every
 /// route, readiness, metrics and graceful shutdown. `mnist-cnn serve` runs one; tests start
 /// several in-process on ephemeral ports.
+// Unchecked: the implicitly unwrapped members are set once in `start()`, before the server and the
+// watcher threads that read them start; everything else is a `let` of a Sendable type.
 public final class ServiceApp: @unchecked Sendable {
     public let configuration: ServiceConfiguration
     public let logger: Logger
@@ -42,8 +44,6 @@ public final class ServiceApp: @unchecked Sendable {
         memoryBudgetChoice = MemoryBudgetSizing.choose(configured: configuration.memoryBudgetBytes)
         memoryBudget = MemoryBudget(capacity: memoryBudgetChoice.bytes)
         var http = configuration.http
-        http.host = configuration.host
-        http.port = configuration.port
         http.memoryBudget = memoryBudget
         server = HTTPServer(configuration: http, router: router, logger: logger)
         batcher = InferenceBatcher(slot: slot, settings: configuration.batching)

@@ -11,14 +11,23 @@ import Darwin
 import HTTP1
 import Imaging
 import Logging
+import Platform
 import TensorCore
 
 /// Every setting of `mnist-cnn serve`. The command fills it from flags and environment
 /// variables; `validate()` checks what can be checked before binding the port, with messages
 /// that say what to do.
 public struct ServiceConfiguration: Sendable {
-    public var host = "0.0.0.0"
-    public var port = 8080
+    /// The address to listen on, kept in one place: the HTTP server's configuration (`http`).
+    public var host: String {
+        get { http.host }
+        set { http.host = newValue }
+    }
+    /// The port to listen on (0: any free port), kept in `http` like `host`.
+    public var port: Int {
+        get { http.port }
+        set { http.port = newValue }
+    }
     public var modelPath = "models/mnist-cnn.safetensors"
     public var stateDirectory = "var"
     /// Training data for `/train` jobs; nil disables training.
@@ -64,22 +73,6 @@ public struct ServiceConfiguration: Sendable {
 
     public init() {}
 
-    /// `mkdir -p`, returning what went wrong in the system's words (nil on success).
-    static func makeDirectories(_ path: String) -> String? {
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/") {
-            prefix += component + "/"
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                return "\(prefix): \(String(cString: strerror(errno)))"
-            }
-            var isDirectory = false
-            if !FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory) || !isDirectory {
-                return "\(String(prefix.dropLast())) exists and is not a directory"
-            }
-        }
-        return nil
-    }
-
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
     }
@@ -95,8 +88,10 @@ public struct ServiceConfiguration: Sendable {
         guard FileManager.default.isReadableFile(atPath: modelPath) else {
             throw fail("model file \(modelPath) is not readable by this user: check its permissions")
         }
-        if let problem = Self.makeDirectories(stateDirectory) {
-            throw fail("cannot create state directory \(stateDirectory): \(problem); "
+        do {
+            try FileSystem.posix.createDirectories(stateDirectory, mode: 0o755)
+        } catch {
+            throw fail("cannot create state directory \(stateDirectory): \(error); "
                        + "pass --state-dir PATH (or MNIST_CNN_STATE_DIR) pointing to a writable directory")
         }
         let probe = (stateDirectory.hasSuffix("/") ? stateDirectory : stateDirectory + "/") + ".write-test-\(getpid())"

@@ -16,6 +16,7 @@ import Prometheus
 /// The service's metrics, recorded through swift-metrics into one Prometheus registry and
 /// rendered by `GET /metrics`. Names follow Prometheus conventions: `_total` counters, base
 /// units (`_seconds`, `_bytes`).
+// Unchecked: the cache is only touched under `requestMetricsLock`, the info gauges under `lock`.
 public final class ServiceMetrics: @unchecked Sendable {
     public let registry: PrometheusCollectorRegistry
 

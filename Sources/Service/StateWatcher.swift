@@ -8,6 +8,8 @@ import Foundation
 /// Runs one look at the shared state directory every `interval` seconds on a thread of its
 /// own, until stopped. Polling rather than inotify: inotify does not see changes made by other
 /// NFS clients, and a shared volume is exactly where the replicas are.
+// Unchecked: `stopping` and `running` are only touched with `condition` locked (the loop waits on it);
+// `tick` runs on the watcher thread only.
 final class StateWatcher: @unchecked Sendable {
     let interval: Double
     private let tick: () -> Void

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTP1
+import JSON
 import Logging
 import Service
 #if canImport(Glibc)
@@ -109,6 +110,7 @@ struct JSONLogHandler: LogHandler {
 /// The lines look exactly like the ones the bootstrapped handler writes: `text` as
 /// swift-log's `StreamLogHandler` (local time, level, label, sorted metadata, source
 /// `HTTP1`), `json` as `JSONLogHandler`.
+// Unchecked: `second` and `secondText` are only touched by the access log's one writer thread.
 final class AccessLogLines: @unchecked Sendable {
     private let json: Bool
     private let level: Logger.Level

@@ -164,7 +164,7 @@ final class ProgressReporter {
               + "validation \(percent(m.validationAccuracy))  test \(percent(m.testAccuracy))  "
               + "\(String(cFormat: "%.0f", m.imagesPerSecond)) img/s  \(String(cFormat: "%.1f", m.seconds)) s  "
               + "lr \(String(cFormat: "%.2e", m.learningRate))")
-        fflush(stdout)
+        fflush(nil)  // all output streams: `stdout` itself is a C global Swift 6 will not read unsynchronized
     }
 }
 

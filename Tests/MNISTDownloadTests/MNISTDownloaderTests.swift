@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import MNISTData
 import MNISTDownload
 import Testing
@@ -63,11 +64,10 @@ struct MNISTDownloaderTests {
         return (downloader, log)
     }
 
-    final class EventLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var stored: [MNISTDownloader.Event] = []
-        func append(_ event: MNISTDownloader.Event) { lock.withLock { stored.append(event) } }
-        var events: [MNISTDownloader.Event] { lock.withLock { stored } }
+    final class EventLog: Sendable {
+        private let stored = Mutex<[MNISTDownloader.Event]>([])
+        func append(_ event: MNISTDownloader.Event) { stored.withLock { $0.append(event) } }
+        var events: [MNISTDownloader.Event] { stored.withLock { $0 } }
     }
 
     static func expectDownloaded(_ directory: TemporaryDirectory, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -191,7 +191,7 @@ struct MNISTDirectoryTests {
         try FileManager.default.createDirectory(atPath: expected, withIntermediateDirectories: true)
         for (index, stem) in MNISTDirectory.fileStems.enumerated() {
             #expect(MNISTDirectory.resolve(environment: environment) == nil)
-            FileManager.default.createFile(atPath: expected + "/" + stem + (index % 2 == 0 ? ".gz" : ""), contents: Data())
+            _ = FileManager.default.createFile(atPath: expected + "/" + stem + (index % 2 == 0 ? ".gz" : ""), contents: Data())
         }
         #expect(MNISTDirectory.resolve(environment: environment) == expected)
         #expect(MNISTDirectory.resolve(environment: environment.merging(["MNIST_DIR": "/elsewhere"]) { $1 }) == "/elsewhere")

@@ -7,6 +7,7 @@ import Glibc
 /// exactly: serve files whole or by `Range`, answer 404, cut a transfer short after N bytes,
 /// or serve bytes that are not the file. Each connection is one request (`Connection: close`,
 /// as the downloader sends). It records the requests it saw.
+// Unchecked: the files, plans and requests seen are only touched under `lock`; `thread` is set once, in `start()`.
 final class TestMirror: @unchecked Sendable {
     enum Behaviour {
         case serve

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Service
+import Synchronization
 import Testing
 import TestSupport
 
@@ -8,11 +9,10 @@ import TestSupport
 /// gets its own answer, and batching changes no answer by a single bit.
 struct BatchingTests {
     /// The largest pass a batcher ran, observed through its `onBatch` hook.
-    final class LargestBatch: @unchecked Sendable {
-        private let lock = NSLock()
-        private var images = 0
-        var value: Int { lock.withLock { images } }
-        func observe(_ record: InferenceBatcher.BatchRecord) { lock.withLock { images = max(images, record.images) } }
+    final class LargestBatch: Sendable {
+        private let images = Mutex(0)
+        var value: Int { images.withLock { $0 } }
+        func observe(_ record: InferenceBatcher.BatchRecord) { images.withLock { $0 = max($0, record.images) } }
 
         /// Chains onto the app's own hook (metrics) before the batcher starts.
         func attach(to app: ServiceApp) {

@@ -173,7 +173,8 @@ enum ServeBinary {
     /// flags count.
     static func run(_ arguments: [String]) throws -> Result {
         let process = Process()
-        process.executableURL = try #require(url)
+        let executable: URL = try #require(url)
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MNIST_CNN_") && $0.key != "MNIST_DIR" }
         let standardError = Pipe()

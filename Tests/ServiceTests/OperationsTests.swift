@@ -28,6 +28,7 @@ struct OperationsTests {
     }
 
     /// What probes and `/predict` answered at one moment.
+    // Unchecked: written once by the swap observer during `start()`, read after `start()` returns.
     final class ProbeAnswers: @unchecked Sendable {
         var liveness: Int?
         var readiness: RawHTTPResponse?

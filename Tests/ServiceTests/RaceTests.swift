@@ -84,9 +84,10 @@ import Training
             let cancelResult = JobsTestBox<Result<TrainingJob.CancelOutcome, any Error>?>(nil)
             let group = DispatchGroup()
             DispatchQueue.global().async(group: group) { gate.open() }
+            let queue = setup.queue
             DispatchQueue.global().async(group: group) {
                 usleep(UInt32(runMicroseconds * 0.3 * Double(round) / Double(rounds)))
-                cancelResult.value = Result { try setup.queue.cancel(job.id).outcome }
+                cancelResult.value = Result { try queue.cancel(job.id).outcome }
             }
             group.wait()
             #expect(JobsFixtures.eventually { setup.finished([job.id]) }, "round \(round): never finished")

@@ -76,7 +76,7 @@ struct RestartTests {
             var environment = ProcessInfo.processInfo.environment
             for name in ["MNIST_DIR", "MNIST_CNN_ADMIN_TOKEN", "MNIST_CNN_STATE_DIR"] { environment[name] = nil }
             process.environment = environment
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             handle.seekToEndOfFile()
             process.standardOutput = handle

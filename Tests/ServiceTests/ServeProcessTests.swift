@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 
 /// `mnist-cnn serve` running as its own process, its stderr collected as it is written.
+// Unchecked: `collected` is only touched under `lock`; `process` is started once, in `init`.
 final class ServeProcess: @unchecked Sendable {
     let process = Process()
     private let lock = NSLock()

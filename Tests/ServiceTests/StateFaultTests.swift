@@ -10,6 +10,7 @@ import TestSupport
 /// Fails the Nth file-system call of the state directory (SQLite's fault simulation, style.md
 /// §5): once with a chosen errno (a transient fault), or from the Nth call on (the process
 /// "crashed" between call N-1 and call N: nothing after it reaches the disk).
+// Unchecked: the counters are only touched under `lock`.
 final class FaultPlan: @unchecked Sendable {
     enum Mode: CustomStringConvertible {
         case once(Int32)
@@ -344,8 +345,9 @@ final class FaultPlan: @unchecked Sendable {
         let remaining = JobsTestBox(failures)
         let real = FileSystem.posix
         var flaky = real
+        let checkpointPath = state.checkpointPath(job.id)
         flaky.open = { path, flags, mode in
-            if path == state.checkpointPath(job.id), flags & O_CREAT == 0, remaining.value > 0 {
+            if path == checkpointPath, flags & O_CREAT == 0, remaining.value > 0 {
                 remaining.value -= 1
                 errno = EIO
                 return -1

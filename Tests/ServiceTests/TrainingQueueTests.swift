@@ -1,5 +1,6 @@
 import Foundation
 import MNISTData
+import Synchronization
 import Testing
 import TestSupport
 import Training
@@ -11,6 +12,7 @@ import Glibc
 /// Holds every run at its start until opened, and records which runs started, in order, and
 /// from which checkpoint epoch, so the tests can see the queue's order and hold a job in
 /// `running` without timing anything.
+// Unchecked: `isOpen` and `starts` are only touched with `condition` locked.
 final class StartGate: @unchecked Sendable {
     struct Start: Equatable {
         var seed: UInt64
@@ -361,11 +363,12 @@ extension JobsFixtures {
     }
 
     /// Progress shows at once but reaches the job file at most every `progressPersistInterval`
-    /// seconds (by the injected clock), and always at the end of an epoch.
+    /// seconds (by the injected clock), and always at the end of an epoch; the job's time
+    /// stamps are the injected clock's wall time.
     @Test func progressPersistenceIsThrottled() throws {
         let (temporary, state, shipped) = try JobsFixtures.stateDirectory()
         defer { temporary.remove() }
-        let clock = JobsTestBox(Date(timeIntervalSince1970: 1_800_000_000))
+        let clock = ManualTimeSource(wall: 1_800_000_000)
         let step = DispatchSemaphore(value: 0), reported = DispatchSemaphore(value: 0)
         let factory: TrainerFactory = { configuration, _ in
             ScriptedProgressRun(trainer: try Trainer(configuration: configuration, trainingSet: JobsFixtures.syntheticSet,
@@ -373,10 +376,11 @@ extension JobsFixtures {
                                 fractions: [0.25, 0.5], step: step, reported: reported)
         }
         let queue = TrainingQueue(store: JobStore(directory: state), registry: try JobsFixtures.registry(state, shipped: shipped),
-                                  makeTrainer: factory, clock: { clock.value })
+                                  makeTrainer: factory, time: clock.source)
         defer { queue.shutdown() }
         _ = queue.recover()
         let job = try queue.submit(Self.request(seed: 1))
+        #expect(job.createdAt == RFC3339Date(milliseconds: 1_800_000_000_000))
         queue.start()
         func onDisk() throws -> TrainingJob {
             try JSONDecoder().decode(TrainingJob.self, from: Data(contentsOf: URL(fileURLWithPath: state.jobPath(job.id))))
@@ -386,7 +390,7 @@ extension JobsFixtures {
         reported.wait()
         #expect(queue.store.job(job.id)?.progress?.fraction == 0.25)
         #expect(try onDisk().progress == nil, "the first report comes within the interval of the start")
-        clock.value = clock.value.addingTimeInterval(queue.settings.progressPersistInterval)
+        clock.advance(by: queue.settings.progressPersistInterval)
         step.signal()
         reported.wait()
         #expect(try onDisk().progress?.fraction == 0.5)
@@ -416,13 +420,12 @@ extension JobsFixtures {
 }
 
 /// A value shared with another thread.
-final class JobsTestBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
+final class JobsTestBox<Value: Sendable>: Sendable {
+    private let stored: Mutex<Value>
+    init(_ value: Value) { stored = Mutex(value) }
     var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
 

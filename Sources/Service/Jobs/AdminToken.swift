@@ -56,10 +56,10 @@ public enum AdminToken {
     /// - Throws: `AdminTokenError.missing` / `.unusable`.
     public static func read(state: StateDirectory) throws -> String {
         let path = state.adminTokenPath
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = try? state.read(path) else {
             throw AdminTokenError.missing(path: path)
         }
-        guard let text = String(data: data, encoding: .utf8)?.trimmingWhitespace(),
+        guard let text = String(bytes: bytes, encoding: .utf8)?.trimmingWhitespace(),
               text.count >= minimumLength, !text.contains(where: { $0.isWhitespace }) else {
             throw AdminTokenError.unusable(path: path)
         }
@@ -70,7 +70,7 @@ public enum AdminToken {
     /// as the service creates it; a file someone loosened is worth a warning at start.
     public static func fileIsPrivate(state: StateDirectory) -> Bool {
         var status = stat()
-        guard stat(state.adminTokenPath, &status) == 0 else { return false }
+        guard state.fileSystem.status(state.adminTokenPath, &status) == 0 else { return false }
         return status.st_mode & 0o077 == 0
     }
 

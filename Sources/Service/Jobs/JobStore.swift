@@ -10,6 +10,7 @@ import Glibc
 import Darwin
 #endif
 import ModelFile
+import Synchronization
 
 /// Every job, in memory and one file each at `<state-dir>/jobs/<id>.json`.
 ///
@@ -17,10 +18,10 @@ import ModelFile
 /// Each `save` replaces the job's file atomically, so a crash at any point leaves every file
 /// either as it was or as it became. Only the queue owner saves; a process that does not own
 /// the queue calls `load(setAside: false)` again and again to show what the owner wrote.
-public final class JobStore: @unchecked Sendable {
+public final class JobStore: Sendable {
     public let directory: StateDirectory
-    private let lock = Lock()
-    private var jobs: [String: TrainingJob] = [:]
+    /// The jobs by id, as last loaded or saved.
+    private let jobs = Mutex<[String: TrainingJob]>([:])
 
     public init(directory: StateDirectory) {
         self.directory = directory
@@ -57,7 +58,7 @@ public final class JobStore: @unchecked Sendable {
                                              quarantinedTo: nil))
             }
         }
-        lock.withLock { jobs = loaded }
+        jobs.withLock { $0 = loaded }
         return problems
     }
 
@@ -65,21 +66,21 @@ public final class JobStore: @unchecked Sendable {
     /// never shows a state that a crash would lose.
     public func save(_ job: TrainingJob) throws {
         try directory.write(try Self.encoded(job), to: directory.jobPath(job.id))
-        lock.withLock { jobs[job.id] = job }
+        jobs.withLock { $0[job.id] = job }
     }
 
     /// Updates the job in memory only (frequent progress); a later `save` persists it.
     public func update(_ job: TrainingJob) {
-        lock.withLock { jobs[job.id] = job }
+        jobs.withLock { $0[job.id] = job }
     }
 
     public func job(_ id: String) -> TrainingJob? {
-        lock.withLock { jobs[id] }
+        jobs.withLock { $0[id] }
     }
 
     /// Every job, oldest first (creation time, then id).
     public func all() -> [TrainingJob] {
-        lock.withLock { Array(jobs.values) }.sorted(by: Self.isOlder)
+        jobs.withLock { Array($0.values) }.sorted(by: Self.isOlder)
     }
 
     /// One page of `GET /train`: newest first.

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ModelFile
+import Synchronization
 import TensorCore
 import Training
 
@@ -25,7 +26,7 @@ import Training
 /// and swaps to whatever model the file names, so an activation through any replica moves all
 /// of them. Only the queue owner registers models and sets files aside (`load(setAside:)`);
 /// the others pick new records up with `refreshRecords()`.
-public final class ModelRegistry: @unchecked Sendable {
+public final class ModelRegistry: Sendable {
     /// The id of the model shipped with the service.
     public static let shippedID = "shipped"
 
@@ -36,27 +37,36 @@ public final class ModelRegistry: @unchecked Sendable {
     public let inferenceThreads: Int
     /// fp32, int8 or auto (see `InferencePrecision`) for every model this registry loads to serve.
     public let precision: InferencePrecision
-    private let clock: @Sendable () -> Date
-    /// Guards `records` and `activeID`; never held while loading a model.
-    private let lock = Lock()
-    /// One activation at a time, so the persisted choice and the slot agree.
-    private let activationLock = Lock()
-    private var records: [String: ModelRecord] = [:]
-    private var activeID = ModelRegistry.shippedID
-    /// The persisted choice this process last acted on (nil before the first look).
-    private var followed: ActiveModelChoice?
+    /// Stamps activations.
+    private let time: TimeSource
+    private struct State {
+        var records: [String: ModelRecord] = [:]
+        var activeID = ModelRegistry.shippedID
+        /// The persisted choice this process last acted on (nil before the first look).
+        var followed: ActiveModelChoice?
+    }
+
+    /// Never held while loading a model.
+    private let state = Mutex(State())
+    /// Held for a whole activation, one at a time, so the persisted choice and the slot agree.
+    private let activationLock = Mutex(())
+    private let policyDecisionSeam = Mutex<(@Sendable () -> Void)?>(nil)
+
     /// Runs between `apply`'s decision and its activation: a test seam that lets a race test
     /// put a competing activation exactly in that gap, where it must wait for the lock.
-    var afterPolicyDecision: (() -> Void)?
+    var afterPolicyDecision: (@Sendable () -> Void)? {
+        get { policyDecisionSeam.withLock { $0 } }
+        set { policyDecisionSeam.withLock { $0 = newValue } }
+    }
 
     public init(directory: StateDirectory, shippedModelPath: String, slot: ModelSlot, inferenceThreads: Int = 1,
-                precision: InferencePrecision = .fp32, clock: @escaping @Sendable () -> Date = { Date() }) {
+                precision: InferencePrecision = .fp32, time: TimeSource = .system) {
         self.precision = precision
         self.directory = directory
         self.shippedModelPath = shippedModelPath
         self.slot = slot
         self.inferenceThreads = inferenceThreads
-        self.clock = clock
+        self.time = time
     }
 
     // MARK: - Start
@@ -85,7 +95,7 @@ public final class ModelRegistry: @unchecked Sendable {
             }
             func rejectRecord(_ reason: String) {
                 reject(path, reason)
-                if FileManager.default.fileExists(atPath: modelPath) {
+                if directory.fileExists(modelPath) {
                     reject(modelPath, "model file of the record set aside: \(reason)")
                 }
             }
@@ -103,7 +113,7 @@ public final class ModelRegistry: @unchecked Sendable {
                 continue
             }
             guard record.id == id else { rejectRecord("holds model \(record.id), not the model its name says"); continue }
-            guard FileManager.default.fileExists(atPath: modelPath) else {
+            guard directory.fileExists(modelPath) else {
                 reject(path, "its model file \(modelPath) is missing")
                 continue
             }
@@ -133,12 +143,12 @@ public final class ModelRegistry: @unchecked Sendable {
         for name in directory.files(in: modelsDirectory, suffix: ".safetensors") where setAside {
             let id = String(name.dropLast(".safetensors".count))
             // A record that is there but could not be read (or was set aside with its model) is not a missing one.
-            guard loaded[id] == nil, !FileManager.default.fileExists(atPath: directory.modelRecordPath(id)),
-                  FileManager.default.fileExists(atPath: modelsDirectory + "/" + name) else { continue }
+            guard loaded[id] == nil, !directory.fileExists(directory.modelRecordPath(id)),
+                  directory.fileExists(modelsDirectory + "/" + name) else { continue }
             problems.append(directory.quarantine(modelsDirectory + "/" + name,
                                                  reason: "model file without a record (its registration did not finish)"))
         }
-        lock.withLock { records = loaded }
+        state.withLock { $0.records = loaded }
         return problems
     }
 
@@ -147,7 +157,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// - Returns: the ids added.
     @discardableResult
     public func refreshRecords() -> [String] {
-        let known = lock.withLock { Set(records.keys) }
+        let known = state.withLock { Set($0.records.keys) }
         var added: [String: ModelRecord] = [:]
         for name in directory.files(in: directory.modelsDirectory, suffix: ".json") {
             let id = String(name.dropLast(".json".count))
@@ -161,7 +171,7 @@ public final class ModelRegistry: @unchecked Sendable {
             added[id] = record
         }
         guard !added.isEmpty else { return [] }
-        lock.withLock { records.merge(added) { current, _ in current } }
+        state.withLock { $0.records.merge(added) { current, _ in current } }
         return Array(added.keys).sorted()
     }
 
@@ -172,7 +182,7 @@ public final class ModelRegistry: @unchecked Sendable {
     public func restoreActiveModel(setAside: Bool = true) throws -> (model: LoadedModel, problems: [StateProblem]) {
         var problems: [StateProblem] = []
         let path = directory.activeModelPath
-        if FileManager.default.fileExists(atPath: path) {
+        if directory.fileExists(path) {
             do {
                 let choice = try JSONDecoder().decode(ActiveModelChoice.self, from: Data(try directory.read(path)))
                 if choice.id != Self.shippedID {
@@ -182,9 +192,9 @@ public final class ModelRegistry: @unchecked Sendable {
                     } else {
                         do {
                             let model = try loadVerified(choice.id)
-                            lock.withLock {
-                                activeID = choice.id
-                                followed = choice
+                            state.withLock {
+                                $0.activeID = choice.id
+                                $0.followed = choice
                             }
                             return (model, problems)
                         } catch {
@@ -204,18 +214,18 @@ public final class ModelRegistry: @unchecked Sendable {
             }
         }
         let shipped = try loadVerified(Self.shippedID)
-        lock.withLock { activeID = Self.shippedID }
+        state.withLock { $0.activeID = Self.shippedID }
         return (shipped, problems)
     }
 
     // MARK: - Queries
 
     /// The id of the model `/predict` uses.
-    public var activeModelID: String { lock.withLock { activeID } }
+    public var activeModelID: String { state.withLock { $0.activeID } }
 
     /// Every model, newest first, with `active` set.
     public func list() -> [ModelRecord] {
-        let (all, active) = lock.withLock { (Array(records.values), activeID) }
+        let (all, active) = state.withLock { (Array($0.records.values), $0.activeID) }
         return all.map { record in
             var shown = record
             shown.active = record.id == active
@@ -225,9 +235,9 @@ public final class ModelRegistry: @unchecked Sendable {
 
     /// One model with `active` set, or nil.
     public func record(_ id: String) -> ModelRecord? {
-        lock.withLock {
-            guard var record = records[id] else { return nil }
-            record.active = id == activeID
+        state.withLock { state in
+            guard var record = state.records[id] else { return nil }
+            record.active = id == state.activeID
             return record
         }
     }
@@ -248,7 +258,7 @@ public final class ModelRegistry: @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try directory.write(Array(try encoder.encode(record)), to: directory.modelRecordPath(id))
-        lock.withLock { records[id] = record }
+        state.withLock { $0.records[id] = record }
         return record
     }
 
@@ -257,7 +267,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// - Throws: `ModelRegistryError.notFound`, or `.loadFailed` leaving the active model in place.
     @discardableResult
     public func activate(_ id: String) throws -> ModelRecord {
-        try activationLock.withLock { try activateHoldingLock(id) }
+        try activationLock.withLock { _ in try activateHoldingLock(id) }
     }
 
     /// `activate` for a caller that holds `activationLock`.
@@ -266,7 +276,7 @@ public final class ModelRegistry: @unchecked Sendable {
         if record(id) == nil { refreshRecords() }
         guard record(id) != nil else { throw ModelRegistryError.notFound(id) }
         let model = try loadVerified(id)
-        let choice = ActiveModelChoice(id: id, activatedAt: RFC3339Date(clock()))
+        let choice = ActiveModelChoice(id: id, activatedAt: RFC3339Date(now: time))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         do {
@@ -275,9 +285,9 @@ public final class ModelRegistry: @unchecked Sendable {
         } catch {
             throw ModelRegistryError.persistFailed(id: id, reason: "\(error)")
         }
-        lock.withLock {
-            activeID = id
-            followed = choice
+        state.withLock {
+            $0.activeID = id
+            $0.followed = choice
         }
         slot.swap(to: model)
         return record(id)!
@@ -289,7 +299,7 @@ public final class ModelRegistry: @unchecked Sendable {
     /// and the switch.
     /// - Returns: whether it is now active, and why (or why not).
     public func apply(_ policy: ActivationPolicy, to id: String) -> (activated: Bool, reason: String) {
-        activationLock.withLock {
+        activationLock.withLock { _ in
             guard let candidate = record(id) else { return (false, "model \(id) is not registered") }
             switch policy {
             case .never:
@@ -336,14 +346,14 @@ public final class ModelRegistry: @unchecked Sendable {
     /// model. Cheap when nothing changed (one small read).
     @discardableResult
     public func followPersistedChoice() -> FollowOutcome {
-        activationLock.withLock { followHoldingLock() }
+        activationLock.withLock { _ in followHoldingLock() }
     }
 
     @discardableResult
     private func followHoldingLock() -> FollowOutcome {
         let path = directory.activeModelPath
         let choice: ActiveModelChoice
-        if FileManager.default.fileExists(atPath: path) {
+        if directory.fileExists(path) {
             guard let data = try? directory.read(path),
                   let decoded = try? JSONDecoder().decode(ActiveModelChoice.self, from: Data(data)) else {
                 return .unchanged  // unreadable now or corrupt (the owner sets that aside): keep serving, look again next poll
@@ -352,12 +362,12 @@ public final class ModelRegistry: @unchecked Sendable {
         } else {
             choice = ActiveModelChoice(id: Self.shippedID, activatedAt: RFC3339Date(milliseconds: 0))
         }
-        let (current, last) = lock.withLock { (activeID, followed) }
+        let (current, last) = state.withLock { ($0.activeID, $0.followed) }
         if choice == last || (last == nil && choice.id == current) {
-            lock.withLock { followed = choice }
+            state.withLock { $0.followed = choice }
             return .unchanged
         }
-        lock.withLock { followed = choice }
+        state.withLock { $0.followed = choice }
         if choice.id == current { return .unchanged }
         if record(choice.id) == nil { refreshRecords() }
         guard record(choice.id) != nil else {
@@ -365,7 +375,7 @@ public final class ModelRegistry: @unchecked Sendable {
         }
         do {
             let model = try loadVerified(choice.id)
-            lock.withLock { activeID = choice.id }
+            state.withLock { $0.activeID = choice.id }
             slot.swap(to: model)
             return .switched(to: choice.id)
         } catch {
@@ -458,8 +468,8 @@ public final class ModelRegistry: @unchecked Sendable {
             throw ModelRegistryError.loadFailed(id: Self.shippedID, reason: "\(error)")
         }
         let created = metadata[TrainedModel.createdAtKey].flatMap(RFC3339Date.init(parsing:))
-            ?? ((try? FileManager.default.attributesOfItem(atPath: shippedModelPath)[.modificationDate] as? Date)
-                .map(RFC3339Date.init) ?? RFC3339Date(milliseconds: 0))
+            ?? (directory.fileSystem.modificationTime(shippedModelPath)
+                .map { RFC3339Date(Date(timeIntervalSince1970: $0)) } ?? RFC3339Date(milliseconds: 0))
         return ModelRecord(id: Self.shippedID, createdAt: created, architecture: ArchitectureDescription(network.architecture),
                            metrics: ModelRecord.Metrics(metadata: metadata), jobID: nil, readOnly: true)
     }

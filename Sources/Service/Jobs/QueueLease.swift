@@ -9,6 +9,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The right to run the training queue of a state directory: an exclusive `flock(2)` on
 /// `<state-dir>/queue.lock`, held for the life of the process.
@@ -23,23 +24,23 @@ import Darwin
 /// which the server enforces across clients, as do CephFS and local file systems; a mount
 /// without working locks (NFS with `nolock`/`local_lock=all`, most FUSE object-store mounts)
 /// would let two owners in, so such a volume needs exactly one process with training data.
-public final class QueueLease: @unchecked Sendable {
+public final class QueueLease: Sendable {
     public let path: String
-    private let lock = Lock()
-    private var descriptor: Int32 = -1
+    /// The locked file's descriptor while the lease is held, -1 otherwise.
+    private let descriptor = Mutex<Int32>(-1)
 
     public init(path: String) { self.path = path }
 
     deinit { release() }
 
     /// Whether this process holds the lease.
-    public var isHeld: Bool { lock.withLock { descriptor >= 0 } }
+    public var isHeld: Bool { descriptor.withLock { $0 >= 0 } }
 
     /// Takes the lease if nobody holds it; never blocks.
     /// - Returns: whether this process holds it now.
     @discardableResult
     public func tryAcquire() -> Bool {
-        lock.withLock {
+        descriptor.withLock { descriptor in
             if descriptor >= 0 { return true }
             let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard opened >= 0 else { return false }
@@ -57,7 +58,7 @@ public final class QueueLease: @unchecked Sendable {
 
     /// Gives the lease up (at shutdown; the kernel also does it when the process dies).
     public func release() {
-        lock.withLock {
+        descriptor.withLock { descriptor in
             guard descriptor >= 0 else { return }
             close(descriptor)
             descriptor = -1

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Platform
 
 /// A point in time that is always written as an RFC 3339 string with milliseconds
 /// (`2026-11-25T10:00:00.123Z`), whatever date strategy the encoder has, so job and model
@@ -20,6 +21,11 @@ public struct RFC3339Date: Codable, Hashable, Comparable, Sendable, CustomString
     }
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    /// The wall-clock time `time` reads now: how jobs and activations are stamped.
+    public init(now time: TimeSource) {
+        self.init(Date(timeIntervalSince1970: time.secondsSince1970()))
+    }
 
     public var date: Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 

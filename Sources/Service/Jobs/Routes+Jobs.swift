@@ -15,7 +15,7 @@ import Training
 /// `100 Continue` and without its body being read), then run on one serial queue of their
 /// own, because they fsync files and activation loads a model: slow work that must not hold
 /// an event-loop thread.
-public struct JobRoutes {
+public struct JobRoutes: Sendable {
     public let queue: TrainingQueue
     public let registry: ModelRegistry
     public let authorization: AdminAuthorization
@@ -152,7 +152,7 @@ public struct JobRoutes {
     }
 
     /// Runs `handler` on the admin queue and answers from there (admission already passed).
-    private func admin(_ handler: @escaping Router.Handler) -> Router.AsyncHandler {
+    private func admin(_ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) -> Router.AsyncHandler {
         let adminQueue = self.adminQueue
         return { request, responder in
             adminQueue.async { responder.send(Self.run(handler, request)) }

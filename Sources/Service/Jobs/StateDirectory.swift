@@ -61,14 +61,15 @@ public struct StateDirectory: Sendable {
     /// Creates the directories that are missing.
     public func createDirectories() throws {
         for directory in [jobsDirectory, checkpointsDirectory, modelsDirectory, quarantineDirectory] {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try fileSystem.createDirectories(directory)
         }
     }
 
     /// The visible file names in `directory` ending in `.suffix`, sorted; temporary files of
-    /// interrupted atomic writes (`.name.tmp-*`) are hidden and so skipped.
+    /// interrupted atomic writes (`.name.tmp-*`) are hidden and so skipped. A directory that
+    /// cannot be read has none.
     func files(in directory: String, suffix: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let names = (try? fileSystem.contentsOfDirectory(directory)) ?? []
         return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(suffix) }.sorted()
     }
 
@@ -94,12 +95,12 @@ public struct StateDirectory: Sendable {
     func removeStaleTemporaryFiles(now: Date = Date()) -> [String] {
         var removed: [String] = []
         for directory in [root, jobsDirectory, checkpointsDirectory, modelsDirectory] {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            let names = (try? fileSystem.contentsOfDirectory(directory)) ?? []
             for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
                 let path = directory + "/" + name
                 if directory == root {
-                    let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
-                    guard let modified, now.timeIntervalSince(modified) > Self.staleTemporaryAge else { continue }
+                    guard let modified = fileSystem.modificationTime(path),
+                          now.timeIntervalSince1970 - modified > Self.staleTemporaryAge else { continue }
                 }
                 if fileSystem.unlink(path) == 0 { removed.append(path) }
             }
@@ -115,7 +116,7 @@ public struct StateDirectory: Sendable {
         let stamp = Int64(Date().timeIntervalSince1970 * 1000)
         let target = quarantineDirectory + "/\(name).\(stamp)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         do {
-            try FileManager.default.createDirectory(atPath: quarantineDirectory, withIntermediateDirectories: true)
+            try fileSystem.createDirectories(quarantineDirectory)
             guard fileSystem.rename(path, target) == 0 else {
                 throw FileError(operation: "move into quarantine", path: path, code: errno)
             }
@@ -124,6 +125,11 @@ public struct StateDirectory: Sendable {
             return StateProblem(path: path, reason: reason + " (could not move it aside: \(error))",
                                 quarantinedTo: nil)
         }
+    }
+
+    /// Whether `path` exists, looked at through this directory's file system.
+    func fileExists(_ path: String) -> Bool {
+        fileSystem.fileExists(path)
     }
 
     /// Removes `path` if it exists (a finished job's checkpoint).

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import MNISTData
+import Synchronization
 import Training
 
 /// What the queue needs of a training run: the shared `Trainer` in the service, a scripted
@@ -21,10 +22,10 @@ public typealias TrainerFactory = (_ configuration: TrainingConfiguration, _ che
 /// Builds `Trainer`s over the MNIST directory given at start, loading the training and test
 /// sets once, the first time a job needs them (a failed load is retried by the next job, so
 /// fixing the directory does not need a restart).
-public final class MNISTTrainerSource: @unchecked Sendable {
+public final class MNISTTrainerSource: Sendable {
     public let directory: String?
-    private let lock = Lock()
-    private var datasets: (train: MNISTDataset, test: MNISTDataset)?
+    /// The sets once loaded; the lock is held while they load, so they load once.
+    private let datasets = Mutex<(train: MNISTDataset, test: MNISTDataset)?>(nil)
 
     /// - Parameter directory: the MNIST directory; nil when training is not configured.
     public init(directory: String?) {
@@ -42,7 +43,7 @@ public final class MNISTTrainerSource: @unchecked Sendable {
     }
 
     private func loadDatasets() throws -> (train: MNISTDataset, test: MNISTDataset) {
-        try lock.withLock {
+        try datasets.withLock { datasets in
             if let datasets { return datasets }
             guard let directory else {
                 throw TrainingDataUnavailable(reason: "training data is not configured: start the service with "

@@ -50,6 +50,8 @@ import Training
 /// the queue (`Role.owner`). The others show the jobs as the owner writes them and refuse
 /// changes (`TrainingQueueError.notOwner`); a `standby` (one with training data) becomes the
 /// owner when the lease frees up (`takeOwnership()`).
+// Unchecked: the mutable state is only touched with `condition` locked (the runner waits on it, which a
+// Mutex cannot); `makeTrainer` is called on the runner thread only.
 public final class TrainingQueue: @unchecked Sendable {
     public struct Settings: Sendable {
         /// Jobs that may wait (not counting the one running).
@@ -78,7 +80,7 @@ public final class TrainingQueue: @unchecked Sendable {
     public let directory: StateDirectory
     public let settings: Settings
     private let makeTrainer: TrainerFactory
-    private let clock: @Sendable () -> Date
+    private let time: TimeSource
     private let logger: Logger
 
     /// What this process may do with the queue.
@@ -106,10 +108,10 @@ public final class TrainingQueue: @unchecked Sendable {
 
     /// - Parameters:
     ///   - makeTrainer: builds a job's run (`MNISTTrainerSource.factory` in the service).
-    ///   - clock: the time stamps of jobs (injectable for tests).
+    ///   - time: wall time stamps the jobs, monotonic time spaces the progress writes.
     ///   - role: what this process starts as (`takeOwnership()` turns a standby into the owner).
     public init(store: JobStore, registry: ModelRegistry, settings: Settings = Settings(), role: Role = .owner,
-                makeTrainer: @escaping TrainerFactory, clock: @escaping @Sendable () -> Date = { Date() },
+                makeTrainer: @escaping TrainerFactory, time: TimeSource = .system,
                 logger: Logger = Logger(label: "mnist-cnn.training")) {
         self.currentRole = role
         self.store = store
@@ -117,11 +119,11 @@ public final class TrainingQueue: @unchecked Sendable {
         self.directory = store.directory
         self.settings = settings
         self.makeTrainer = makeTrainer
-        self.clock = clock
+        self.time = time
         self.logger = logger
     }
 
-    private var now: RFC3339Date { RFC3339Date(clock()) }
+    private var now: RFC3339Date { RFC3339Date(now: time) }
 
     /// What this process may do with the queue now.
     public var role: Role { condition.withLock { currentRole } }
@@ -323,7 +325,7 @@ public final class TrainingQueue: @unchecked Sendable {
             checkpoint = nil
             startReason = "\(why); set aside in quarantine/; starting over from the first epoch"
         }
-        if FileManager.default.fileExists(atPath: checkpointPath) {
+        if directory.fileExists(checkpointPath) {
             do {
                 // Reading is retried like writing: an I/O failure says nothing about the file.
                 let read = try retrying("checkpoint read", path: checkpointPath, job: id, when: Self.isReadFailure) {
@@ -387,18 +389,18 @@ public final class TrainingQueue: @unchecked Sendable {
         guard started?.status == .running else { return }
         logger.info("training job started", metadata: ["job": "\(id)", "resumed": "\(checkpoint != nil)"])
 
-        var lastPersist = clock()
+        var lastPersist = time.monotonicSeconds()
         let interval = settings.progressPersistInterval
         let observer = TrainingObserver(
             progress: { [self] progress in
-                let time = clock()
-                let persist = time.timeIntervalSince(lastPersist) >= interval
-                if persist { lastPersist = time }
+                let reported = time.monotonicSeconds()
+                let persist = reported - lastPersist >= interval
+                if persist { lastPersist = reported }
                 mutate(id, persist: persist) { $0.progress = progress }
             },
             epochFinished: { [self] metrics, checkpoint in
                 try writeWithRetries(try checkpoint.encoded(), to: checkpointPath, job: id)
-                lastPersist = clock()
+                lastPersist = time.monotonicSeconds()
                 mutate(id) { $0.metrics.append(metrics) }
             },
             shouldStop: { [self] in

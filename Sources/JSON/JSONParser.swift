@@ -1,25 +1,46 @@
-/// A strict RFC 8259 parser over UTF-8 bytes (already validated as UTF-8 by the caller).
+/// A strict RFC 8259 parser over UTF-8 bytes (already validated as UTF-8 by the caller), for
+/// documents that must be read exactly as written: a safetensors header.
 ///
 /// Built for hostile input: nesting is capped so a header of a million `[` cannot overflow the
-/// stack, and a key repeated within one object is an error rather than last-one-wins.
-struct JSONParser {
-    enum Error: Swift.Error, Equatable {
+/// stack, and a key repeated within one object is an error rather than last-one-wins. Numbers
+/// keep their kind as written: only a literal without fraction or exponent is an `.integer`
+/// (or `.unsignedInteger` above `Int64.max`), so `2.0` or `1e3` in a shape is told apart from
+/// an integer and refused; integer literals beyond `UInt64` are `.number`, like other numbers.
+public struct JSONParser {
+    public enum Error: Swift.Error, Equatable {
         case syntax(String, offset: Int)
         case duplicateKey(String)
         case tooDeep(limit: Int)
     }
 
     /// Deep enough for any real header (three levels), shallow enough for any stack.
-    static let maximumDepth = 64
+    public static let maximumDepth = 64
 
     private let bytes: [UInt8]
     private var index = 0
 
     /// Parses one value filling all of `bytes` (surrounding whitespace allowed).
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws -> JSONDocument {
+        try parseWhole(bytes) { parser in try parser.parseValue(depth: 0) }
+    }
+
+    /// Parses one value filling all of `bytes` that must be an object, and gives its members in
+    /// the order written (`JSONDocument.object` is a dictionary, and a safetensors header's order
+    /// is its tensors' order); nil when the value is valid JSON but not an object.
+    public static func parseMembersInOrder(_ bytes: [UInt8]) throws -> [(key: String, value: JSONDocument)]? {
+        try parseWhole(bytes) { parser in
+            guard parser.current == UInt8(ascii: "{") else {
+                _ = try parser.parseValue(depth: 0)
+                return nil
+            }
+            return try parser.parseMembers(depth: 0)
+        }
+    }
+
+    private static func parseWhole<Result>(_ bytes: [UInt8], _ body: (inout JSONParser) throws -> Result) throws -> Result {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
+        let value = try body(&parser)
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.syntaxError("unexpected content after the value") }
         return value
@@ -40,7 +61,7 @@ struct JSONParser {
         index += 1
     }
 
-    private mutating func parseValue(depth: Int) throws -> JSONValue {
+    private mutating func parseValue(depth: Int) throws -> JSONDocument {
         guard depth < Self.maximumDepth else { throw Error.tooDeep(limit: Self.maximumDepth) }
         switch current {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
@@ -50,18 +71,23 @@ struct JSONParser {
         case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try parseLiteral("null"); return .null
         case .some(let byte) where byte == UInt8(ascii: "-") || (0x30...0x39).contains(byte):
-            return .number(try parseNumber())
+            return try parseNumber()
         case .some: throw syntaxError("unexpected character")
         case .none: throw syntaxError("unexpected end of input")
         }
     }
 
-    private mutating func parseObject(depth: Int) throws -> JSONValue {
+    private mutating func parseObject(depth: Int) throws -> JSONDocument {
+        .object(Dictionary(uniqueKeysWithValues: try parseMembers(depth: depth).lazy.map { ($0.key, $0.value) }))
+    }
+
+    /// The members of the object at `index`, in the order written.
+    private mutating func parseMembers(depth: Int) throws -> [(key: String, value: JSONDocument)] {
         index += 1  // {
-        var members = [JSONValue.Member]()
+        var members: [(key: String, value: JSONDocument)] = []
         var keys = Set<String>()
         skipWhitespace()
-        if current == UInt8(ascii: "}") { index += 1; return .object(members) }
+        if current == UInt8(ascii: "}") { index += 1; return members }
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw syntaxError("expected a string key") }
@@ -70,17 +96,17 @@ struct JSONParser {
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "':'")
             skipWhitespace()
-            members.append(.init(key: key, value: try parseValue(depth: depth + 1)))
+            members.append((key, try parseValue(depth: depth + 1)))
             skipWhitespace()
             if current == UInt8(ascii: ",") { index += 1; continue }
             try expect(UInt8(ascii: "}"), "',' or '}'")
-            return .object(members)
+            return members
         }
     }
 
-    private mutating func parseArray(depth: Int) throws -> JSONValue {
+    private mutating func parseArray(depth: Int) throws -> JSONDocument {
         index += 1  // [
-        var elements = [JSONValue]()
+        var elements = [JSONDocument]()
         skipWhitespace()
         if current == UInt8(ascii: "]") { index += 1; return .array(elements) }
         while true {
@@ -102,8 +128,9 @@ struct JSONParser {
         index += length
     }
 
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, returned as text.
-    private mutating func parseNumber() throws -> String {
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`: an integer when written as one
+    /// and it fits 64 bits, a `Double` otherwise.
+    private mutating func parseNumber() throws -> JSONDocument {
         let start = index
         func isDigit(_ byte: UInt8?) -> Bool { byte.map { (0x30...0x39).contains($0) } ?? false }
         if current == UInt8(ascii: "-") { index += 1 }
@@ -114,18 +141,26 @@ struct JSONParser {
         } else {
             throw syntaxError("invalid number")
         }
+        var isInteger = true
         if current == UInt8(ascii: ".") {
+            isInteger = false
             index += 1
             guard isDigit(current) else { throw syntaxError("invalid number") }
             while isDigit(current) { index += 1 }
         }
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            isInteger = false
             index += 1
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
             guard isDigit(current) else { throw syntaxError("invalid number") }
             while isDigit(current) { index += 1 }
         }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if isInteger, let integer = Int64(text) { return .integer(integer) }
+        if isInteger, let integer = UInt64(text) { return .unsignedInteger(integer) }
+        // The grammar was checked above, and `Double` reads every JSON number (to infinity
+        // when its exponent is out of range).
+        return .number(Double(text)!)
     }
 
     private mutating func parseString() throws -> String {
