@@ -8,14 +8,15 @@ import TensorCore
 /// alone, since with other clients connected an inline pass would hold the requests waiting
 /// behind it on its event loop; the answer is the same bits either way.
 struct InferenceBatcherInlineTests {
-    /// The answer a completion delivered, and whether it came before `submit` returned.
+    /// The answer a completion delivered, and whether it ran on the submitting thread.
     final class Delivery: Sendable {
-        let probabilities = Mutex<[Float]?>(nil)
+        let answer = Mutex<(probabilities: [Float], onSubmitter: Bool)?>(nil)
         let done = DispatchSemaphore(value: 0)
     }
 
     /// Submits one image with `inlineWhenIdle` to an idle batcher that sees `clients`
-    /// connected (nil: not told); returns whether it was answered inline, and the answer.
+    /// connected (nil: not told); returns whether it was answered inline (on the submitting
+    /// thread, not the inference thread), and the answer.
     static func submitLoneImage(clients: Int?) throws -> (inline: Bool, probabilities: [Float]) {
         let network = try Network(architecture: .kerasExample, seed: 15)
         let batcher = InferenceBatcher(slot: ModelSlot(LoadedModel(id: "inline-test", network: network, metadata: [:])),
@@ -25,13 +26,17 @@ struct InferenceBatcherInlineTests {
         defer { batcher.stop() }
         let image = (0..<network.inputCount).map { Float($0 % 29) / 28 }
         let delivery = Delivery()
+        let submitter = pthread_self()
         batcher.submit(images: image, count: 1, inlineWhenIdle: true) { result in
-            delivery.probabilities.withLock { $0 = try? result.get().probabilities[0] }
+            let onSubmitter = pthread_equal(pthread_self(), submitter) != 0
+            delivery.answer.withLock { answer in
+                answer = (try? result.get().probabilities[0]).map { ($0, onSubmitter) }
+            }
             delivery.done.signal()
         }
-        let inline = delivery.probabilities.withLock { $0 != nil }
         delivery.done.wait()
-        return (inline, try #require(delivery.probabilities.withLock { $0 }))
+        let answer = try #require(delivery.answer.withLock { $0 })
+        return (answer.onSubmitter, answer.probabilities)
     }
 
     /// A client alone, or a batcher not told about clients (fed directly), gets its lone
