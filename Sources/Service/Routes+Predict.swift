@@ -169,47 +169,60 @@ struct PredictRoutes {
         }
     }
 
-    /// The contract's JSON, written by hand: this is the hot path, and the shape is fixed.
+    /// The contract's JSON, written by hand straight into bytes: this is the hot path, and
+    /// the shape is fixed. Numbers render exactly as string interpolation would.
     static func render(_ answer: InferenceBatcher.Answer, request: PredictRequest, inputs: [[UInt8]],
                        metrics: ServiceMetrics) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(256 * answer.probabilities.count + (request.includeInput ? 4000 : 0))
-        func append(_ text: String) { out.append(contentsOf: text.utf8) }
+        var out = JSONBytes(capacity: 256 * answer.probabilities.count + (request.includeInput ? 4000 : 0))
         func prediction(_ probabilities: [Float], input: [UInt8]?) {
             var best = 0
             for j in 1..<probabilities.count where probabilities[j] > probabilities[best] { best = j }
             metrics.recordPrediction(digit: best)
-            append("{\"digit\":\(best),\"confidence\":\(probabilities[best]),\"probabilities\":[")
-            for (j, p) in probabilities.enumerated() { append(j == 0 ? "\(p)" : ",\(p)") }
-            append("]")
+            out.append("{\"digit\":")
+            out.append(best)
+            out.append(",\"confidence\":")
+            out.append(probabilities[best])
+            out.append(",\"probabilities\":[")
+            for (j, p) in probabilities.enumerated() {
+                if j > 0 { out.append(",") }
+                out.append(p)
+            }
+            out.append("]")
             if let k = request.top {
                 let ranked = probabilities.enumerated().sorted { $0.element > $1.element || ($0.element == $1.element && $0.offset < $1.offset) }
-                append(",\"top\":[")
+                out.append(",\"top\":[")
                 for (rank, entry) in ranked.prefix(k).enumerated() {
-                    append((rank == 0 ? "" : ",") + "{\"digit\":\(entry.offset),\"probability\":\(entry.element)}")
+                    out.append(rank == 0 ? "{\"digit\":" : ",{\"digit\":")
+                    out.append(entry.offset)
+                    out.append(",\"probability\":")
+                    out.append(entry.element)
+                    out.append("}")
                 }
-                append("]")
+                out.append("]")
             }
             if let input {
-                append(",\"input\":[")
-                for (i, v) in input.enumerated() { append(i == 0 ? "\(v)" : ",\(v)") }
-                append("]")
+                out.append(",\"input\":[")
+                for (i, v) in input.enumerated() {
+                    if i > 0 { out.append(",") }
+                    out.append(Int(v))
+                }
+                out.append("]")
             }
         }
-        var id = ""
-        JSONText.appendQuoted(answer.modelID, to: &id)
         if request.isBatch {
-            append("{\"predictions\":[")
+            out.append("{\"predictions\":[")
             for (i, probabilities) in answer.probabilities.enumerated() {
-                if i > 0 { append(",") }
+                if i > 0 { out.append(",") }
                 prediction(probabilities, input: request.includeInput ? inputs[i] : nil)
-                append("}")
+                out.append("}")
             }
-            append("],\"model\":\(id)}")
+            out.append("],\"model\":")
         } else {
             prediction(answer.probabilities[0], input: request.includeInput ? inputs[0] : nil)
-            append(",\"model\":\(id)}")
+            out.append(",\"model\":")
         }
-        return out
+        out.appendQuoted(answer.modelID)
+        out.append("}")
+        return out.bytes
     }
 }

@@ -127,12 +127,17 @@ final class AccessLogLines: @unchecked Sendable {
 
     /// Formats `records` and writes them to stderr.
     func write(_ records: [RequestRecord]) {
-        var text = ""
-        text.reserveCapacity(records.count * 200)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(records.count * 200)
         for record in records {
-            if json { appendJSON(record, to: &text) } else { appendText(record, to: &text) }
+            if json {
+                var text = ""
+                appendJSON(record, to: &text)
+                bytes.append(contentsOf: text.utf8)
+            } else {
+                appendText(record, to: &bytes)
+            }
         }
-        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
@@ -146,7 +151,14 @@ final class AccessLogLines: @unchecked Sendable {
         }
     }
 
-    private func appendText(_ record: RequestRecord, to text: inout String) {
+    /// The text line's prefix for the current second, up to and including "label: " (only the
+    /// writer thread touches it).
+    private var textPrefix: [UInt8] = []
+
+    /// Appends the text line, `RequestRecord.accessLogMessage` included, piece by piece into
+    /// bytes: built as interpolated strings it cost 21 k instructions a line, a sixth of a
+    /// lone `/predict` request's work outside the forward pass.
+    private func appendText(_ record: RequestRecord, to bytes: inout [UInt8]) {
         let now = time(nil)
         if now != second {
             second = now
@@ -155,10 +167,25 @@ final class AccessLogLines: @unchecked Sendable {
             localtime_r(&seconds, &parts)
             var buffer = [Int8](repeating: 0, count: 64)
             strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-            secondText = String(cString: buffer)
+            textPrefix = Array("\(String(cString: buffer)) \(level) \(label): ".utf8)
         }
-        text += "\(secondText) \(level) \(label): bytes=\(record.responseBytes) duration_ms=\(record.durationMilliseconds) "
-        text += "method=\(record.method) path=\(record.loggablePath) status=\(record.status) [HTTP1] \(record.accessLogMessage)\n"
+        let path = record.loggablePath, duration = record.durationMilliseconds
+        func append(_ text: StaticString) { text.withUTF8Buffer { bytes.append(contentsOf: $0) } }
+        func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+        func append(_ number: Int) { bytes.append(contentsOf: number.description.utf8) }
+        bytes.append(contentsOf: textPrefix)
+        append("bytes="); append(record.responseBytes)
+        append(" duration_ms="); append(duration)
+        append(" method="); append(record.method)
+        append(" path="); append(path)
+        append(" status="); append(record.status)
+        // The message: `GET /path 200 21B 0.123ms`.
+        append(" [HTTP1] "); append(record.method)
+        append(" "); append(path)
+        append(" "); append(record.status)
+        append(" "); append(record.responseBytes)
+        append("B "); append(duration)
+        append("ms\n")
     }
 
     private func appendJSON(_ record: RequestRecord, to text: inout String) {
