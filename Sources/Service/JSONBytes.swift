@@ -1,4 +1,4 @@
-import HTTP1
+import JSON
 
 /// Appends JSON tokens to a byte buffer without going through `String`: the `/predict`
 /// answer is written on the request path, where string interpolation (a growing string per
@@ -42,10 +42,8 @@ struct JSONBytes {
         bytes.append(contentsOf: value.description.utf8)
     }
 
-    /// Appends `text` as a quoted JSON string (`JSONText.appendQuoted`'s escaping).
+    /// Appends `text` as a quoted JSON string, escaped by the one escaper (`JSONText`).
     mutating func appendQuoted(_ text: String) {
-        var quoted = ""
-        JSONText.appendQuoted(text, to: &quoted)
-        bytes.append(contentsOf: quoted.utf8)
+        JSONText.appendQuoted(text, to: &bytes)
     }
 }

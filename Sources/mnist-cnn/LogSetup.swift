@@ -166,8 +166,8 @@ final class AccessLogLines: @unchecked Sendable {
             var parts = tm()
             localtime_r(&seconds, &parts)
             var buffer = [Int8](repeating: 0, count: 64)
-            strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-            textPrefix = Array("\(String(cString: buffer)) \(level) \(label): ".utf8)
+            let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+            textPrefix = buffer[..<length].map { UInt8(bitPattern: $0) } + Array(" \(level) \(label): ".utf8)
         }
         let path = record.loggablePath, duration = record.durationMilliseconds
         func append(_ text: StaticString) { text.withUTF8Buffer { bytes.append(contentsOf: $0) } }
@@ -197,8 +197,8 @@ final class AccessLogLines: @unchecked Sendable {
             var parts = tm()
             gmtime_r(&seconds, &parts)
             var buffer = [Int8](repeating: 0, count: 64)
-            strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
-            secondText = String(cString: buffer)
+            let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
+            secondText = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         let milliseconds = now.tv_nsec / 1_000_000
         let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"

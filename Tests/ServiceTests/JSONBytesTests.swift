@@ -13,7 +13,7 @@ struct JSONBytesTests {
     }
 
     /// Floats a softmax gives (tiny, near one, exactly one, zero) and the awkward ones.
-    @Test(arguments: [0, 1, 0.5, 0.999_999_94, 1e-45, 1.175_494_4e-38, 3.402_823_5e38, 0.1, 2.802_597e-45, -0.0,
+    @Test(arguments: [0, 1, 0.5, 0.999_999_94, Float.leastNonzeroMagnitude, 1.175_494_4e-38, 3.402_823_5e38, 0.1, 2.802_597e-45, -0.0,
                       Float.infinity, 0.012_345_678] as [Float])
     func floatsRenderAsInterpolated(value: Float) {
         var bytes = JSONBytes(capacity: 0)
