@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Platform
 
 /// Dynamic batching: concurrent requests are gathered into one forward pass on a dedicated
 /// inference thread (never on the network threads).
@@ -21,7 +22,7 @@ public final class InferenceBatcher: @unchecked Sendable {
         public var threads: Int
 
         public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueuedImages: Int = 4096,
-                    threads: Int = ThreadPool.availableCores) {
+                    threads: Int = CPUBudget.cores) {
             self.maxBatchSize = maxBatchSize
             self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
             self.maxQueuedImages = maxQueuedImages

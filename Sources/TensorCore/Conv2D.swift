@@ -98,7 +98,7 @@ public final class Conv2D: Layer {
         packed = PackedWeights(rows: reduction, columns: output.channels)
         folded = FoldedParameters(rows: reduction, columns: output.channels)
         foldedPacked = PackedWeights(rows: reduction, columns: output.channels)
-        scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
+        scratch = GEMMScratch(count: GEMMKernel.largestScratchCount)
     }
 
     public var parameterCount: Int { reduction * outputShape.channels + outputShape.channels }

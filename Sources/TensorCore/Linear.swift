@@ -44,7 +44,7 @@ public final class Linear: Layer {
         packed = PackedWeights(rows: inputs, columns: outputs)
         folded = FoldedParameters(rows: inputs, columns: outputs)
         foldedPacked = PackedWeights(rows: inputs, columns: outputs)
-        scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
+        scratch = GEMMScratch(count: GEMMKernel.largestScratchCount)
     }
 
     public var parameterCount: Int { inputs * outputs + outputs }

@@ -5,6 +5,9 @@ import Dispatch
 /// Work is split into `partitions` pieces with a static assignment (partition p runs on worker
 /// p mod threads), and results that must be summed are summed in partition order, so a run is
 /// bit-identical for a given thread count.
+///
+/// How many threads there should be is not this module's business (it reads no files): the
+/// command line and the service take it from `Platform.CPUBudget` or from their options.
 public struct ThreadPool: Sendable {
     public let threads: Int
 
@@ -12,9 +15,6 @@ public struct ThreadPool: Sendable {
         precondition(threads >= 1, "a pool needs at least one thread")
         self.threads = threads
     }
-
-    /// All the cores this process may use (its `CPUBudget`).
-    public static var availableCores: Int { CPUBudget.cores }
 
     /// Runs `body(p)` for every partition p in 0..<partitions and returns when all are done.
     @inline(__always)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TensorCore
+import Platform
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct BenchCommand: ParsableCommand {
     var arch = "keras-example"
 
     @Option(help: "Threads for the batched and training figures (default: all cores).")
-    var threads: Int = ThreadPool.availableCores
+    var threads: Int = CPUBudget.cores
 
     @Option(help: "Seconds to sample each figure.")
     var seconds: Double = 3
