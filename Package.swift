@@ -70,11 +70,11 @@ let package = Package(
         // The system edge: file access with injectable faults, atomic replacement, the clock.
         .target(name: "Platform"),
         .target(name: "Zlib", dependencies: ["CZlib"]),
-        // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
-        // training and the full test set in seconds.
+        // Optimized in debug builds too, so `swift test` runs real training and the full test
+        // set in seconds. Plain -O in both: its preconditions (shapes, counts, thread counts) hold
+        // in release builds too; only the kernel targets above are -Ounchecked.
         .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures", "Int8Kernels"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)),
-                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore", "Platform"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "ModelFile", dependencies: ["TensorCore", "Platform"]),
