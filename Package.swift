@@ -16,16 +16,16 @@ let kernelTargets: [Target] = [
     .target(
         name: "KernelsAVX512", dependencies: ["KernelInterface"], path: "Sources/KernelsAVX512",
         swiftSettings: [.define("KERNEL_AVX512"), .define("KERNEL_FMA"),
-                        .unsafeFlags(kernelBase + ["-target-cpu", "skylake-avx512"])]),
+                        .unsafeFlags(kernelBase + ["-target-cpu", "skylake-avx512"]), .swiftLanguageMode(.v6)]),
     .target(
         name: "KernelsAVX2", dependencies: ["KernelInterface"], path: "Sources/KernelsAVX2",
         swiftSettings: [.define("KERNEL_AVX2"), .define("KERNEL_FMA"),
-                        .unsafeFlags(kernelBase + ["-target-cpu", "haswell"])]),
+                        .unsafeFlags(kernelBase + ["-target-cpu", "haswell"]), .swiftLanguageMode(.v6)]),
     // Baseline x86-64 has no FMA: `addProduct` would become a libm call per lane (160x slower),
     // so this build multiplies and adds unfused.
     .target(
         name: "KernelsBaseline", dependencies: ["KernelInterface"], path: "Sources/KernelsBaseline",
-        swiftSettings: [.define("KERNEL_SSE"), .unsafeFlags(kernelBase)]),
+        swiftSettings: [.define("KERNEL_SSE"), .unsafeFlags(kernelBase), .swiftLanguageMode(.v6)]),
 ]
 let kernelDependencies: [Target.Dependency] = ["KernelInterface", "KernelsAVX512", "KernelsAVX2", "KernelsBaseline"]
 #else
@@ -33,7 +33,7 @@ let kernelDependencies: [Target.Dependency] = ["KernelInterface", "KernelsAVX512
 let kernelTargets: [Target] = [
     .target(
         name: "KernelsBaseline", dependencies: ["KernelInterface"], path: "Sources/KernelsBaseline",
-        swiftSettings: [.define("KERNEL_NEON"), .define("KERNEL_FMA"), .unsafeFlags(kernelBase)]),
+        swiftSettings: [.define("KERNEL_NEON"), .define("KERNEL_FMA"), .unsafeFlags(kernelBase), .swiftLanguageMode(.v6)]),
 ]
 let kernelDependencies: [Target.Dependency] = ["KernelInterface", "KernelsBaseline"]
 #endif
@@ -64,22 +64,23 @@ let package = Package(
         .target(name: "JPEGShim", dependencies: ["CLibJPEG"], path: "Sources/JPEGShim",
                 linkerSettings: [.linkedLibrary("jpeg")]),
         // The protocol every kernel module's `Kernel` conforms to (declarations only).
-        .target(name: "KernelInterface"),
+        .target(name: "KernelInterface", swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // MARK: - Library modules (dependencies point one way: down this list)
         // The system edge: file access with injectable faults, atomic replacement, the clock.
         .target(name: "Platform"),
-        .target(name: "Zlib", dependencies: ["CZlib"]),
+        .target(name: "Zlib", dependencies: ["CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Optimized in debug builds too, so `swift test` runs real training and the full test
         // set in seconds. Plain -O in both: its preconditions (shapes, counts, thread counts) hold
         // in release builds too; only the kernel targets above are -Ounchecked.
         .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures", "Int8Kernels"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .swiftLanguageMode(.v6)]),
         .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore", "Platform"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "ModelFile", dependencies: ["TensorCore", "Platform"]),
-        .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"]),
-        .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .swiftLanguageMode(.v6)]),
+        .target(name: "ModelFile", dependencies: ["TensorCore", "Platform"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "HTTP1", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
         .target(name: "MNISTDownload"),
@@ -104,12 +105,16 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore", "MNISTData"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
-        .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "Platform", "TestSupport"]),
-        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "Platform", "TestSupport"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ServiceTests", dependencies: [

@@ -26,14 +26,24 @@ public struct ThreadPool: Sendable {
             return
         }
         withoutActuallyEscaping(body) { body in
+            let shared = PartitionBody(run: body)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var p = worker
                 while p < partitions {
-                    body(p)
+                    shared.run(p)
                     p += workers
                 }
             }
         }
+    }
+
+    /// The body of `run`, handed to the worker threads.
+    ///
+    /// @unchecked Sendable: `concurrentPerform` returns only when every worker is done, so the
+    /// body never outlives `run`, and `run`'s contract is that partitions write disjoint data
+    /// (the layers split buffers by image or by row through pointers the compiler cannot see into).
+    private struct PartitionBody: @unchecked Sendable {
+        let run: (Int) -> Void
     }
 
     /// The range of `count` items that partition `p` of `partitions` owns (contiguous, balanced).
