@@ -72,26 +72,24 @@ let package = Package(
 
         // MARK: - Library modules (dependencies point one way: down this list)
         // The system edge: file access with injectable faults, atomic replacement, the clock;
-        // sockets, pollers (epoll and poll(2)), signals and the descriptor limit.
-        .target(name: "Platform", dependencies: ["CPlatform"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        // sockets, pollers (epoll and poll(2)), signals, the descriptor limit, CPU and cgroup discovery.
+        .target(name: "Platform", dependencies: ["CPlatform"]),
         // JSON values, the strict parser and the one string escaper every JSON writer uses.
-        .target(name: "JSON", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "JSON"),
         .target(name: "Zlib", dependencies: ["CZlib"]),
-        // Optimized in debug builds too (bounds checks kept there), so `swift test` runs real
-        // training and the full test set in seconds.
+        // Optimized in debug builds too, so `swift test` runs real training and the full test
+        // set in seconds. Plain -O in both: its preconditions (shapes, counts, thread counts) hold
+        // in release builds too; only the kernel targets above are -Ounchecked.
         .target(name: "TensorCore", dependencies: kernelDependencies + ["CPUFeatures", "Int8Kernels"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)),
-                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MNISTData", dependencies: ["Zlib"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "MNISTData", dependencies: ["Zlib", "TensorCore", "Platform"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "ModelFile", dependencies: ["TensorCore", "Platform", "JSON"]),
         .target(name: "Training", dependencies: ["TensorCore", "MNISTData", "ModelFile", "Platform"]),
         .target(name: "Imaging", dependencies: ["Zlib", "JPEGShim"]),
-        .target(name: "HTTP1", dependencies: ["Platform", "JSON", .product(name: "Logging", package: "swift-log")],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "HTTP1", dependencies: ["Platform", "JSON", .product(name: "Logging", package: "swift-log")]),
         // `mnist-cnn data download`: a plain HTTP GET, SHA-256, and the MNIST mirrors.
-        .target(name: "MNISTDownload", dependencies: ["Platform"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTDownload", dependencies: ["Platform"]),
         .target(name: "Service", dependencies: [
             "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "HTTP1", "Platform", "JSON",
             .product(name: "Logging", package: "swift-log"),
@@ -102,39 +100,35 @@ let package = Package(
             .embedInCode("Web/index.html"), .embedInCode("Web/style.css"), .embedInCode("Web/app.js"),
             .embedInCode("Web/api.js"), .embedInCode("Web/draw.js"), .embedInCode("Web/charts.js"),
             .embedInCode("Web/train.js"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        ]),
 
         // MARK: - The executable
         .executableTarget(name: "mnist-cnn", dependencies: [
             "TensorCore", "MNISTData", "ModelFile", "Training", "Imaging", "Service", "MNISTDownload", "JSON", "HTTP1", "Platform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        ]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport",
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "TestSupport", dependencies: ["MNISTData", "Imaging", "Zlib"], path: "Tests/TestSupport"),
         // The OpenAPI conformance check's parts: the YAML subset reader, the JSON Schema validator,
         // the spec model and an in-process server; OpenAPIConformanceTests keeps only the tests.
         .target(name: "OpenAPITestSupport", dependencies: [
             "Service", "TestSupport", .product(name: "Logging", package: "swift-log"),
-        ], path: "Tests/OpenAPITestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        ], path: "Tests/OpenAPITestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", "Int8Kernels"]),
-        .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "TestSupport"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
+        .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "Zlib", "Platform", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TensorCore", "Platform", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MNISTData", "ModelFile", "TensorCore", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Zlib", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Platform", "TestSupport", .product(name: "Logging", package: "swift-log")],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "MNISTDownloadTests", dependencies: ["MNISTDownload", "MNISTData", "TestSupport"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Platform", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "HTTP1", "Imaging", "Training", "TensorCore", "MNISTData", "ModelFile", "Platform", "TestSupport",
             "OpenAPITestSupport", .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -247,6 +247,19 @@ void q8_gemm(int isa, const uint8_t *a, const size_t *row_offsets, const uint32_
     }
 }
 
+void q8_quantize_unit(const float *x, size_t count, uint8_t *out) {
+    for (size_t i = 0; i < count; i++) {
+        const float v = x[i] * 255.0f;
+        // Clamping first gives the same u8 as rounding first (both are monotone, and 0 and 255
+        // are integers), and Swift's min(255, v) then max(0, ·) turn a NaN into 255.
+        const float upper = v < 255.0f ? v : 255.0f;
+        const float clamped = upper >= 0.0f ? upper : 0.0f;
+        // Round to nearest even: adding and subtracting 2^23 leaves no fraction bits for
+        // 0 <= clamped < 2^23 (no libm call, so the loop vectorizes on baseline x86-64).
+        out[i] = (uint8_t)((clamped + 8388608.0f) - 8388608.0f);
+    }
+}
+
 void q8_im2col(const uint8_t *image, size_t height, size_t width, size_t channels,
                size_t kernel, size_t stride, size_t padding, size_t out_height, size_t out_width,
                uint8_t *columns, size_t lda) {

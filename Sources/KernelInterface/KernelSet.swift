@@ -1,7 +1,9 @@
 /// What every kernel module's `Kernel` provides. The same source is compiled once per
 /// instruction set (KernelsAVX512, KernelsAVX2, KernelsBaseline), each into its own type;
 /// TensorCore's `GEMMKernel` takes any of them through this protocol and picks one at start.
-public protocol KernelSet {
+/// A set is only static functions over the buffers they are given, with no state, so its type
+/// may be used from any thread (`SendableMetatype`).
+public protocol KernelSet: SendableMetatype {
     /// Columns of the register tile: a B operand padded to a multiple of this needs no copy.
     static var nr: Int { get }
     /// Floats of scratch a `gatherGEMM` call needs.

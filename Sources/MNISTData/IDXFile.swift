@@ -1,3 +1,4 @@
+import Platform
 import Zlib
 
 /// One IDX file (the format MNIST ships in): a 4-byte magic number `00 00 08 n` (unsigned-byte
@@ -36,11 +37,21 @@ public struct IDXFile: Equatable, Sendable {
     /// - Parameters:
     ///   - dimensionCount: 1 for labels (idx1), 3 for images (idx3).
     ///   - maximumElements: files whose dimensions promise more are refused before allocating.
+    ///   - fileSystem: the calls the file is read through (tests inject faults).
     /// - Throws: `MNISTDataError` naming `path`.
-    public static func read(path: String, dimensionCount: Int,
-                            maximumElements: Int = defaultMaximumElements) throws -> IDXFile {
+    public static func read(path: String, dimensionCount: Int, maximumElements: Int = defaultMaximumElements,
+                            fileSystem: FileSystem = .posix) throws -> IDXFile {
         let decodedLimit = headerSize(dimensionCount: dimensionCount) + maximumElements
-        let raw = try FileReading.readAll(path: path, limit: decodedLimit)
+        let raw: [UInt8]
+        do {
+            // The cap applies to the file as stored too: it is checked from the file's size
+            // before anything is allocated.
+            raw = try fileSystem.readAll(path, limit: decodedLimit)
+        } catch let error as FileError {
+            throw MNISTDataError.readFailed(path: path, reason: errnoText(error.code))
+        } catch let error as FileTooLargeError {
+            throw MNISTDataError.fileTooLarge(path: path, size: error.size, limit: error.limit)
+        }
         let bytes: [UInt8]
         if Zlib.isGzip(raw) {
             do {

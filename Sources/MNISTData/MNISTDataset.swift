@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// MNIST images and their labels, held as raw bytes exactly as the IDX files store them.
 ///
 /// Images stay `UInt8` (47 MB for the training set rather than 188 MB as floats); the
@@ -62,7 +70,7 @@ public struct MNISTDataset: Equatable, Sendable {
     /// - Parameter limit: keep only the first `limit` examples (all are still validated).
     /// - Throws: `MNISTDataError` naming the directory or file at fault.
     public static func load(directory: String, split: Split, limit: Int? = nil) throws -> MNISTDataset {
-        guard FileReading.directoryExists(directory) else { throw MNISTDataError.directoryNotFound(directory) }
+        guard Self.directoryExists(directory) else { throw MNISTDataError.directoryNotFound(directory) }
         let imagesPath = try locate(directory: directory, stem: "\(split.filePrefix)-images-idx3-ubyte")
         let labelsPath = try locate(directory: directory, stem: "\(split.filePrefix)-labels-idx1-ubyte")
         let labelFile = try IDXFile.read(path: labelsPath, dimensionCount: 1)
@@ -86,9 +94,21 @@ public struct MNISTDataset: Equatable, Sendable {
     private static func locate(directory: String, stem: String) throws -> String {
         let base = directory.hasSuffix("/") ? directory : directory + "/"
         let candidates = [stem, stem + ".gz"]
-        for name in candidates where FileReading.fileExists(base + name) {
+        for name in candidates where Self.fileExists(base + name) {
             return base + name
         }
         throw MNISTDataError.fileNotFound(directory: directory, candidates: candidates)
+    }
+
+    /// Whether `path` names an existing file (of any kind other than a directory).
+    private static func fileExists(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFDIR
+    }
+
+    /// Whether `path` names an existing directory.
+    private static func directoryExists(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
     }
 }

@@ -1,18 +1,11 @@
-#if canImport(Glibc)
 import Platform
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension SafeTensorsFile {
     /// Reads and validates the file at `path` (see `decode`).
     ///
     /// - Throws: `SafeTensorsError` naming `path`.
     public static func read(path: String, fileSystem: FileSystem = .posix) throws -> SafeTensorsFile {
-        try decode(try readAll(path: path, fileSystem: fileSystem), path: path)
+        try decode(try reading(path) { try fileSystem.readAll(path) }, path: path)
     }
 
     /// Reads and validates only the header of the file at `path`: its metadata and each
@@ -21,9 +14,9 @@ extension SafeTensorsFile {
     ///
     /// - Throws: `SafeTensorsError` naming `path`.
     public static func readHeader(path: String, fileSystem: FileSystem = .posix) throws -> SafeTensorsHeader {
-        let (lengthBytes, size) = try readPrefix(path: path, count: 8, fileSystem: fileSystem)
+        let (lengthBytes, size) = try reading(path) { try fileSystem.readPrefix(path, count: 8) }
         let length = try headerLength(lengthBytes, fileSize: size, path: path)
-        let (prefix, fileSize) = try readPrefix(path: path, count: 8 + length, fileSystem: fileSystem)
+        let (prefix, fileSize) = try reading(path) { try fileSystem.readPrefix(path, count: 8 + length) }
         let header = try decodeHeader(prefix, fileSize: fileSize, path: path)
         return SafeTensorsHeader(metadata: header.metadata,
                                  shapes: Dictionary(uniqueKeysWithValues: header.entries.map { ($0.name, $0.shape) }))
@@ -36,17 +29,10 @@ extension SafeTensorsFile {
         try AtomicFile.write(encode(), to: path, fileSystem: fileSystem)
     }
 
-    private static func readPrefix(path: String, count: Int, fileSystem: FileSystem) throws -> (bytes: [UInt8], size: Int) {
+    /// `body`'s result, with a failed file operation turned into `SafeTensorsError.readFailed`.
+    private static func reading<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do {
-            return try fileSystem.readPrefix(path, count: count)
-        } catch let error as FileError {
-            throw SafeTensorsError.readFailed(path: path, reason: errnoText(error.code))
-        }
-    }
-
-    private static func readAll(path: String, fileSystem: FileSystem) throws -> [UInt8] {
-        do {
-            return try fileSystem.readAll(path)
+            return try body()
         } catch let error as FileError {
             throw SafeTensorsError.readFailed(path: path, reason: errnoText(error.code))
         }

@@ -147,20 +147,36 @@ public struct FileSystem: Sendable {
 extension FileSystem {
     /// The whole content of `path`, read through these calls (so a test can fail any of them).
     /// A file that shrinks while it is read gives what was there.
-    /// - Throws: `FileError` naming the step, the path and the errno.
-    public func readAll(_ path: String) throws -> [UInt8] {
-        try readPrefix(path, count: .max).bytes
+    ///
+    /// - Parameter limit: a file larger than this is refused, from its size, before anything
+    ///   is allocated (a corrupt or hostile file cannot make the reader allocate gigabytes).
+    /// - Throws: `FileError` naming the step, the path and the errno; `FileTooLargeError`.
+    public func readAll(_ path: String, limit: Int = .max) throws -> [UInt8] {
+        try readFile(path, count: .max, limit: limit).bytes
     }
 
     /// The first `count` bytes of `path` (fewer if the file is shorter) and the file's size,
     /// read through these calls.
     /// - Throws: `FileError` naming the step, the path and the errno.
     public func readPrefix(_ path: String, count wanted: Int) throws -> (bytes: [UInt8], size: Int) {
+        try readFile(path, count: wanted, limit: .max)
+    }
+
+    /// The first `wanted` bytes of `path` and its size, refusing a file larger than `limit`.
+    ///
+    /// Files the kernel generates as they are read (`/proc`, cgroup files) report a size of 0
+    /// but have content: those are read to their end (at most `limit` bytes), and their size is
+    /// what was read.
+    private func readFile(_ path: String, count wanted: Int, limit: Int) throws -> (bytes: [UInt8], size: Int) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC, 0)
         guard descriptor >= 0 else { throw FileError(operation: "open", path: path, code: errno) }
         defer { _ = close(descriptor) }
         let fileSize = self.size(descriptor)
         guard fileSize >= 0 else { throw FileError(operation: "stat", path: path, code: errno) }
+        guard fileSize <= limit else { throw FileTooLargeError(path: path, size: fileSize, limit: limit) }
+        if fileSize == 0 {
+            return try readGenerated(descriptor, path: path, count: wanted, limit: limit)
+        }
         let size = min(fileSize, wanted)
         var failure: Int32?
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
@@ -181,6 +197,43 @@ extension FileSystem {
         if let failure { throw FileError(operation: "read", path: path, code: failure) }
         return (bytes, fileSize)
     }
+
+    /// Reads a file whose size is unknown (reported as 0) in pages until its end, `wanted`
+    /// bytes, or more than `limit` bytes (refused).
+    private func readGenerated(_ descriptor: Int32, path: String, count wanted: Int,
+                               limit: Int) throws -> (bytes: [UInt8], size: Int) {
+        var bytes: [UInt8] = []
+        var page = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < wanted {
+            let count = page.withUnsafeMutableBytes { read(descriptor, $0) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileError(operation: "read", path: path, code: errno)
+            }
+            if count == 0 { break }
+            bytes += page[..<count]
+            guard bytes.count <= limit else { throw FileTooLargeError(path: path, size: bytes.count, limit: limit) }
+        }
+        let size = bytes.count
+        if bytes.count > wanted { bytes.removeLast(bytes.count - wanted) }
+        return (bytes, size)
+    }
+}
+
+/// A file larger than a reader's limit, refused before its content was read.
+public struct FileTooLargeError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let path: String
+    /// Its size in bytes (for a generated file, what had been read when it passed the limit).
+    public let size: Int
+    public let limit: Int
+
+    public init(path: String, size: Int, limit: Int) {
+        self.path = path
+        self.size = size
+        self.limit = limit
+    }
+
+    public var description: String { "\(path): \(size) bytes exceeds the limit of \(limit) bytes" }
 }
 
 /// The text of the current `errno`.

@@ -6,6 +6,7 @@ import Foundation
 #endif
 import Platform
 import TensorCore
+import Platform
 
 /// Dynamic batching: concurrent requests are gathered into one forward pass on a dedicated
 /// inference thread (never on the network threads).
@@ -29,7 +30,7 @@ public final class InferenceBatcher: @unchecked Sendable {
         public var threads: Int
 
         public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueuedImages: Int = 4096,
-                    threads: Int = ThreadPool.availableCores) {
+                    threads: Int = CPUBudget.cores) {
             self.maxBatchSize = maxBatchSize
             self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
             self.maxQueuedImages = maxQueuedImages

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Platform
 
 /// How big the service's `MemoryBudget` is: the operator's `--memory-budget`, or a default
 /// derived from the memory the process may really use.
@@ -26,10 +27,6 @@ public enum MemoryBudgetSizing {
     static let uncappedMaximum = 2 << 30
     /// Nor falls below this, so a tiny container still serves single images.
     static let minimum = 16 << 20
-
-    /// Values at or above this mean "no limit": cgroup v1 writes `PAGE_COUNTER_MAX` pages
-    /// (9223372036854771712 on 4 KiB pages) for unlimited.
-    static let unlimitedThreshold = 1 << 60
 
     /// The budget for this process: `configured` when given, otherwise derived as described above.
     public static func choose(configured: Int?, cgroupLimit: Int? = cgroupMemoryLimit(),
@@ -67,45 +64,10 @@ public enum MemoryBudgetSizing {
         return overflow ? nil : bytes
     }
 
-    /// The tightest memory limit on this process's cgroup path, v2 or v1; nil when there is none.
-    ///
-    /// `read` returns a file's contents (injected by tests). A cgroup's path comes from
-    /// `/proc/self/cgroup` (`0::/path` for v2, `N:memory:/path` or `N:...,memory,...:/path` for
-    /// v1); its limit files sit under `/sys/fs/cgroup` (v2) or `/sys/fs/cgroup/memory` (v1).
-    /// Every ancestor is read too (a parent's limit binds its children), and the mount root
-    /// itself, which is what a container sees when its own cgroup is mounted there.
-    public static func cgroupMemoryLimit(read: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) })
-        -> Int? {
-        guard let table = read("/proc/self/cgroup") else { return nil }
-        var limits: [Int] = []
-        for line in table.split(separator: "\n") {
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3 else { continue }
-            let controllers = fields[1].split(separator: ",")
-            let path = String(fields[2])
-            if fields[0] == "0" && fields[1].isEmpty {
-                limits += limitsAlong(path, mount: "/sys/fs/cgroup", file: "memory.max", read: read)
-            } else if controllers.contains("memory") {
-                limits += limitsAlong(path, mount: "/sys/fs/cgroup/memory", file: "memory.limit_in_bytes", read: read)
-            }
-        }
-        return limits.min()
-    }
-
-    /// The limits in `file` for `path` and each of its ancestors under `mount`, skipping
-    /// missing files and "unlimited" values (`max` in v2, a near-2^63 number in v1).
-    private static func limitsAlong(_ path: String, mount: String, file: String, read: (String) -> String?) -> [Int] {
-        var components = path.split(separator: "/").map(String.init)
-        var limits: [Int] = []
-        while true {
-            let directory = ([mount] + components).joined(separator: "/")
-            if let text = read(directory + "/" + file)?.trimmingWhitespace(),
-               let value = Int(text), value > 0, value < unlimitedThreshold {
-                limits.append(value)
-            }
-            if components.isEmpty { break }
-            components.removeLast()
-        }
-        return limits
+    /// The tightest memory limit on this process's cgroup path, v2 or v1; nil when there is
+    /// none (see `ControlGroup.memoryLimit`). `read` returns a file's contents (tests inject a
+    /// fake cgroup tree); by default the files are read through `FileSystem.posix`.
+    public static func cgroupMemoryLimit(read: ((String) -> String?)? = nil) -> Int? {
+        (read.map(ControlGroup.init(read:)) ?? ControlGroup()).memoryLimit()
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import HTTP1
 import Imaging
 import TensorCore
+import Platform
 
 /// `POST /predict`: parse the body into encoded images and read their headers; reserve, in
 /// the memory budget, what decoding them will hold; decode and normalize them one at a time
@@ -29,7 +30,7 @@ struct PredictRoutes {
     static let inlineDecodePixels = 256 * 256
     /// Shared by every service in the process (tests start several) and by the tensor
     /// protocols' routes, as a dispatch queue would be.
-    static let decodeWorkers = DecodeWorkers(threads: ThreadPool.availableCores, maxPending: 1024)
+    static let decodeWorkers = DecodeWorkers(threads: CPUBudget.cores, maxPending: 1024)
 
     /// What `PredictRequest.parse` checks, from the configuration.
     var limits: PredictRequest.Limits {

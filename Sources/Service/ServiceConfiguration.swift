@@ -13,6 +13,7 @@ import Imaging
 import Logging
 import Platform
 import TensorCore
+import Platform
 
 /// Every setting of `mnist-cnn serve`. The command fills it from flags and environment
 /// variables; `validate()` checks what can be checked before binding the port, with messages
@@ -55,9 +56,9 @@ public struct ServiceConfiguration: Sendable {
     /// queue); nil derives it from the cgroup memory limit (`MemoryBudgetSizing`).
     public var memoryBudgetBytes: Int?
     /// One event loop per CPU of the process's budget (its cgroup quota, not the machine's cores).
-    public var http = HTTPServerConfiguration(eventLoopCount: ThreadPool.availableCores)
+    public var http = HTTPServerConfiguration(eventLoopCount: CPUBudget.cores)
     /// Threads a training job uses (default: one fewer than the cores, so inference keeps one).
-    public var trainingThreads = max(1, ThreadPool.availableCores - 1)
+    public var trainingThreads = max(1, CPUBudget.cores - 1)
     /// Training jobs waiting at most.
     public var maxQueuedJobs = 8
     /// The most memory one training job may need by its `TrainingFootprint` estimate (bytes);

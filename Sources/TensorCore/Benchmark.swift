@@ -59,20 +59,23 @@ public struct Int8BenchmarkFigures: Codable, Sendable {
 }
 
 public enum Benchmark {
-    /// Seconds since an arbitrary start, monotonic.
+    /// Seconds since an arbitrary start, monotonic. Only the service's batcher still reads it;
+    /// it goes when the batcher takes `Platform.MonotonicClock` like everything else.
     @inline(__always)
     public static func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
-    /// Runs `body` repeatedly for about `seconds` (after a warm-up) and returns each run's duration.
+    /// Runs `body` repeatedly for about `seconds` (after a warm-up) and returns each run's
+    /// duration in seconds, sorted. Timed with the standard library's monotonic clock, so this
+    /// module needs no system layer.
     static func sample(seconds: Double, minimumRuns: Int = 10, _ body: () -> Void) -> [Double] {
-        let warmupEnd = clock() + min(0.2, seconds / 5)
-        while clock() < warmupEnd { body() }
+        let clock = ContinuousClock()
+        let warmupEnd = clock.now + .seconds(min(0.2, seconds / 5))
+        while clock.now < warmupEnd { body() }
         var times: [Double] = []
-        let end = clock() + seconds
-        while clock() < end || times.count < minimumRuns {
-            let start = clock()
-            body()
-            times.append(clock() - start)
+        let end = clock.now + .seconds(seconds)
+        while clock.now < end || times.count < minimumRuns {
+            let elapsed = clock.measure(body).components
+            times.append(Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
         }
         return times.sorted()
     }

@@ -98,7 +98,7 @@ public final class Conv2D: Layer {
         packed = PackedWeights(rows: reduction, columns: output.channels)
         folded = FoldedParameters(rows: reduction, columns: output.channels)
         foldedPacked = PackedWeights(rows: reduction, columns: output.channels)
-        scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
+        scratch = GEMMScratch(count: GEMMKernel.largestScratchCount)
     }
 
     public var parameterCount: Int { reduction * outputShape.channels + outputShape.channels }
@@ -270,8 +270,9 @@ public final class Conv2D: Layer {
                 }
             } else {
                 // W^T, [Cout][K], the B operand of dCol = dOut · W^T.
+                let weight: UnsafeMutablePointer<Float> = weight, transposed = transposedWeight.pointer
                 for t in 0..<reduction {
-                    for co in 0..<cout { transposedWeight.pointer[co * reduction + t] = weight[t * cout + co] }
+                    for co in 0..<cout { transposed[co * reduction + t] = weight[t * cout + co] }
                 }
             }
         }

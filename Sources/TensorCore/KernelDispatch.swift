@@ -1,10 +1,6 @@
 import CPUFeatures
 import KernelInterface
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 #if arch(x86_64)
 import KernelsAVX2
 import KernelsAVX512
@@ -17,14 +13,8 @@ public enum InstructionSet: String, CaseIterable, Sendable, Codable {
     case avx2
     case baseline
 
-    /// The best set this CPU supports, or the one `MNIST_CNN_ISA` names (for testing every path).
-    public static let detected: InstructionSet = {
-        if let forced = getenv("MNIST_CNN_ISA").flatMap({ InstructionSet(rawValue: String(cString: $0)) }),
-           forced.isSupported {
-            return forced
-        }
-        return allCases.first { $0.isSupported } ?? .baseline
-    }()
+    /// The best set this CPU supports (from CPUID).
+    public static let best: InstructionSet = allCases.first { $0.isSupported } ?? .baseline
 
     /// Whether this CPU (and OS) can run the kernel compiled for this set.
     public var isSupported: Bool {
@@ -105,8 +95,24 @@ public struct GEMMKernel: Sendable {
         }
     }
 
-    /// The kernel of the detected instruction set.
-    public static let active: GEMMKernel = GEMMKernel(InstructionSet.detected) ?? GEMMKernel(.baseline)!
+    /// The kernel a new `Network` uses: the best this CPU runs, unless start-up chose another
+    /// with `use(_:)`.
+    public static var active: GEMMKernel { selected.withLock { $0 } }
+
+    /// Makes networks created from now on use `instructionSet`'s kernels, when this CPU runs
+    /// them; nil, or a set it cannot run, selects the best. The command line passes the
+    /// `MNIST_CNN_ISA` environment variable here (to test every path on one machine): this
+    /// module reads no environment itself.
+    public static func use(_ instructionSet: InstructionSet?) {
+        let kernel = instructionSet.flatMap { GEMMKernel($0) } ?? GEMMKernel(.best)!
+        selected.withLock { $0 = kernel }
+    }
+
+    /// Floats of scratch enough for any instruction set's `gatherGEMM`, so a layer's scratch
+    /// fits whichever kernel its network is given.
+    public static let largestScratchCount = InstructionSet.allCases.compactMap { GEMMKernel($0)?.scratchCount }.max()!
+
+    private static let selected = Mutex(GEMMKernel(.best)!)
 
     /// C[m, n] = (C +) Σ_t a[rowOffsets[m] + colOffsets[t]] · b[t * ldb + n] (+ bias[n]), ReLU optional.
     @inline(__always)

@@ -44,7 +44,7 @@ public final class Linear: Layer {
         packed = PackedWeights(rows: inputs, columns: outputs)
         folded = FoldedParameters(rows: inputs, columns: outputs)
         foldedPacked = PackedWeights(rows: inputs, columns: outputs)
-        scratch = GEMMScratch(count: GEMMKernel.active.scratchCount)
+        scratch = GEMMScratch(count: GEMMKernel.largestScratchCount)
     }
 
     public var parameterCount: Int { inputs * outputs + outputs }
@@ -132,8 +132,10 @@ public final class Linear: Layer {
     public func backward(inputGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
                          input: UnsafePointer<Float>, output: UnsafePointer<Float>, context: PassContext) {
         if inputGradient != nil {
+            // Local pointers: the implicitly unwrapped property would be checked per element.
+            let weight: UnsafeMutablePointer<Float> = weight, transposed = transposedWeight.pointer
             for i in 0..<inputs {
-                for o in 0..<outputs { transposedWeight.pointer[o * inputs + i] = weight[i * outputs + o] }
+                for o in 0..<outputs { transposed[o * inputs + i] = weight[i * outputs + o] }
             }
         }
         context.pool.run(partitions: context.partitions) { p in

@@ -354,11 +354,8 @@ public final class QuantizedNetwork {
             // The last per-image step writes straight into the image's row of the batch buffer.
             let row = scratch.batch.0.pointer + image * batchedStride
             if firstBatchedStep == 0 { current = row }
-            for i in 0..<inputCount {
-                // x / (1/255), rounded, clamped: the u8 the input scale represents.
-                let value = (source[i] * 255).rounded(.toNearestOrEven)
-                current[i] = UInt8(max(0, min(255, value)))
-            }
+            // x / (1/255), rounded, clamped: the u8 the input scale represents.
+            q8_quantize_unit(source, inputCount, current)
             (current + inputCount).update(repeating: 0, count: inputStride - inputCount)
             for index in 0..<firstBatchedStep {
                 let target = index == firstBatchedStep - 1 ? row : next

@@ -1,4 +1,5 @@
 import MNISTData
+import Platform
 import TensorCore
 
 /// What one finished epoch measured.
@@ -137,7 +138,7 @@ public final class Trainer {
 
     /// Runs the remaining epochs.
     public func run(observer: TrainingObserver = TrainingObserver()) throws -> TrainingResult {
-        let start = Benchmark.clock()
+        let start = MonotonicClock.seconds()
         let epochs = configuration.epochs, steps = stepsPerEpoch, batch = batchSize
         let totalSteps = epochs * steps, pixels = train.pixelsPerImage
         let augmentation = configuration.augment ? TrainingConfiguration.augmentation : nil
@@ -146,17 +147,17 @@ public final class Trainer {
         var logitsGradient = [Float](repeating: 0, count: batch * network.classes)
         var stopReason = StopReason.completed
         var imagesSinceStart = 0
-        let runStart = Benchmark.clock()
+        let runStart = MonotonicClock.seconds()
 
         epochLoop: for epoch in completedEpochs..<epochs {
-            let epochStart = Benchmark.clock()
+            let epochStart = MonotonicClock.seconds()
             let order = shuffledOrder(epoch: epoch)
             var lossSum: Double = 0, correct = 0, seen = 0
             var lastReport = epochStart
             var rate: Float = 0
             for step in 0..<steps {
                 if observer.shouldStop() { stopReason = .cancelled; break epochLoop }
-                if let limit = configuration.maxRuntimeSeconds, Benchmark.clock() - start > limit {
+                if let limit = configuration.maxRuntimeSeconds, MonotonicClock.seconds() - start > limit {
                     stopReason = .timeLimit
                     break epochLoop
                 }
@@ -181,7 +182,7 @@ public final class Trainer {
                 seen += batch
                 imagesSinceStart += batch
 
-                let now = Benchmark.clock()
+                let now = MonotonicClock.seconds()
                 if now - lastReport > 0.25 || step == steps - 1 {
                     lastReport = now
                     let done = epoch * steps + step + 1
@@ -193,14 +194,14 @@ public final class Trainer {
                         loss: Float(lossSum / Double(seen))))
                 }
             }
-            let trainSeconds = Benchmark.clock() - epochStart
+            let trainSeconds = MonotonicClock.seconds() - epochStart
             let validationResult = validation.map { Evaluation.run(network, on: $0) }
             let testResult = test.map { Evaluation.run(network, on: $0) }
             let metrics = EpochMetrics(
                 epoch: epoch + 1, loss: Float(lossSum / Double(max(1, seen))),
                 trainAccuracy: Double(correct) / Double(max(1, seen)),
                 validationAccuracy: validationResult?.accuracy, testAccuracy: testResult?.accuracy,
-                seconds: Benchmark.clock() - epochStart, learningRate: rate,
+                seconds: MonotonicClock.seconds() - epochStart, learningRate: rate,
                 imagesPerSecond: Double(seen) / max(1e-9, trainSeconds))
             history.append(metrics)
             completedEpochs = epoch + 1

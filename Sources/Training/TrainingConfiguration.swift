@@ -1,5 +1,6 @@
 import MNISTData
 import TensorCore
+import Platform
 
 /// Every hyperparameter of a training run. The JSON form (snake_case) is what `POST /train`
 /// takes and what a job and a model file record; `mnist-cnn train` fills it from flags.
@@ -25,7 +26,7 @@ public struct TrainingConfiguration: Codable, Hashable, Sendable {
     /// How weights start: `he` (the default, for ReLU networks) or `glorot`.
     public var initialization: WeightInitialization = .he
     /// Threads for the training passes.
-    public var threads: Int = ThreadPool.availableCores
+    public var threads: Int = CPUBudget.cores
 
     public init() {}
 

@@ -6,6 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import TensorCore
+import Platform
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct BenchCommand: ParsableCommand {
     var arch = "keras-example"
 
     @Option(help: "Threads for the batched and training figures (default: all cores).")
-    var threads: Int = ThreadPool.availableCores
+    var threads: Int = CPUBudget.cores
 
     @Option(help: "Seconds to sample each figure.")
     var seconds: Double = 3

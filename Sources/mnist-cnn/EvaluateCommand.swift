@@ -8,6 +8,7 @@ import Foundation
 import MNISTData
 import TensorCore
 import Training
+import Platform
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Model file (env MNIST_CNN_MODEL).") var model: String?
     @Option(help: "Directory with the MNIST IDX files (env MNIST_DIR).") var mnistDir: String?
-    @Option(help: "Threads (default: all cores).") var threads: Int = ThreadPool.availableCores
+    @Option(help: "Threads (default: all cores).") var threads: Int = CPUBudget.cores
     @Flag(help: "Print one JSON object: accuracy, correct, count, loss, confusion (and int8, agreement).") var json = false
     @Option(help: "int8 kernel when the model has int8 calibration: avx512_vnni, avx2, reference (default: the best this CPU has).")
     var int8Kernel: Int8InstructionSet?

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import TensorCore
 
 @main
 struct MNISTCNN: ParsableCommand {
@@ -14,4 +15,12 @@ struct MNISTCNN: ParsableCommand {
             ServeCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
             BenchCommand.self, HealthcheckCommand.self, TokenCommand.self, QuantizeCommand.self, DataCommand.self,
         ])
+
+    /// Hands the `MNIST_CNN_ISA` override (avx512, avx2 or baseline: run the fp32 kernels of
+    /// that instruction set, to test every path on one machine) to `TensorCore` before any
+    /// network exists, then runs the command.
+    static func main() {
+        GEMMKernel.use(Environment.value("MNIST_CNN_ISA").flatMap(InstructionSet.init(rawValue:)))
+        main(nil)
+    }
 }

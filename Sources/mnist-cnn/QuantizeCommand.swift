@@ -9,6 +9,7 @@ import MNISTData
 import ModelFile
 import TensorCore
 import Training
+import Platform
 
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +30,7 @@ struct QuantizeCommand: ParsableCommand {
     var images: Int = Int8Quantization.defaultCalibrationImages
     @Option(help: "Quantile of each activation's positive values that maps to 255 (1 = the maximum).")
     var percentile: Double = 1
-    @Option(help: "Threads (default: all cores).") var threads: Int = ThreadPool.availableCores
+    @Option(help: "Threads (default: all cores).") var threads: Int = CPUBudget.cores
     @Flag(help: "Print the calibration as one JSON object.") var json = false
 
     func run() throws {

@@ -13,6 +13,7 @@ import Darwin
 import MNISTData
 import TensorCore
 import Training
+import Platform
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Fraction of the training set held out for validation.") var validationSplit = 0.1
     @Option(help: "Use only the first N training images.") var limit: Int?
     @Option(help: "Stop after this many seconds.") var maxRuntimeSeconds: Double?
-    @Option(help: "Threads (default: all cores).") var threads: Int = ThreadPool.availableCores
+    @Option(help: "Threads (default: all cores).") var threads: Int = CPUBudget.cores
     @Option(help: "Checkpoint file: written after every epoch, resumed from if present.") var checkpoint: String?
     @Flag(help: "Print one JSON object per epoch and a final summary instead of text.") var json = false
 

@@ -1,5 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Testing
 import MNISTData
+import Platform
 import TestSupport
 import Zlib
 
@@ -117,6 +123,23 @@ private func decodeError(_ bytes: [UInt8], dimensionCount: Int = 3, name: String
         #expect(throws: MNISTDataError.readFailed(path: "/nonexistent/x-idx3-ubyte", reason: "No such file or directory")) {
             try IDXFile.read(path: "/nonexistent/x-idx3-ubyte", dimensionCount: 3)
         }
+    }
+
+    /// A file larger than its header plus the element cap is refused from its size, before
+    /// any of it is read (the injected file system fails every read).
+    @Test func refusesOversizedFileBeforeReading() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.write(sampleImages.encoded(), to: "images-idx3-ubyte")
+        var noReads = FileSystem.posix
+        noReads.read = { _, _ in errno = EIO; return -1 }
+        #expect(throws: MNISTDataError.fileTooLarge(path: path, size: 40, limit: 16 + 23)) {
+            try IDXFile.read(path: path, dimensionCount: 3, maximumElements: 23, fileSystem: noReads)
+        }
+        #expect(throws: MNISTDataError.readFailed(path: path, reason: "Input/output error")) {
+            try IDXFile.read(path: path, dimensionCount: 3, maximumElements: 24, fileSystem: noReads)
+        }
+        #expect(try IDXFile.read(path: path, dimensionCount: 3, maximumElements: 24) == sampleImages)
     }
 
     /// Every prefix of a valid file is rejected with an error, never a crash or a result.

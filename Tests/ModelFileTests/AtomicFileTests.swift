@@ -1,25 +1,27 @@
 import Foundation
+import Synchronization
 import Testing
 import ModelFile
 import Platform
 import TestSupport
 
 /// Counts file-system calls and fails exactly the Nth with EIO (a transient fault).
-private final class FaultInjector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var calls = 0
+private final class FaultInjector: Sendable {
+    /// Calls made so far, and whether the Nth has been failed.
+    private let state = Mutex((calls: 0, injected: false))
     private let failAt: Int
-    private(set) var injected = false
 
     init(failAt: Int) { self.failAt = failAt }
 
+    var injected: Bool { state.withLock { $0.injected } }
+
     /// Whether this call should fail; counts it.
     private func shouldFail() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        calls += 1
-        if calls == failAt { injected = true; return true }
-        return false
+        state.withLock { state in
+            state.calls += 1
+            if state.calls == failAt { state.injected = true }
+            return state.calls == failAt
+        }
     }
 
     var fileSystem: FileSystem {
@@ -43,11 +45,10 @@ private final class FaultInjector: @unchecked Sendable {
 }
 
 /// A thread-safe count.
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    var value: Int { lock.withLock { count } }
-    func increment() { lock.withLock { count += 1 } }
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
 }
 
 @Suite struct AtomicFileTests {

@@ -1,5 +1,6 @@
 import Platform
 import Foundation
+import Synchronization
 import Testing
 import ModelFile
 import TestSupport
@@ -47,9 +48,8 @@ import TestSupport
 }
 
 /// Bytes read through an injected file system, from any thread.
-private final class ReadCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bytes = 0
-    func add(_ count: Int) { lock.lock(); bytes += count; lock.unlock() }
-    var total: Int { lock.lock(); defer { lock.unlock() }; return bytes }
+private final class ReadCounter: Sendable {
+    private let bytes = Mutex(0)
+    func add(_ count: Int) { bytes.withLock { $0 += count } }
+    var total: Int { bytes.withLock { $0 } }
 }

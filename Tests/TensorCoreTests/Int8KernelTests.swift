@@ -130,4 +130,19 @@ import TestSupport
         } } }
         #expect(out == want)
     }
+
+    /// The input quantization gives the bytes of the Swift expression it replaced, on the
+    /// values that could differ: ties of the rounding (k + 0.5 over 255, both parities), the
+    /// clamps on either side, -0, infinities and NaN, and random pixels.
+    @Test func quantizeUnitMatchesTheSwiftExpression() {
+        var random = SplitMix64(seed: 5)
+        var values: [Float] = [0, -0.0, 1, 0.5, -1, 2, 1e30, -1e30, .infinity, -.infinity, .nan, .ulpOfOne,
+                               Float.leastNonzeroMagnitude, 254.5 / 255, 255.5 / 255, -0.5 / 255, 1.0000001]
+        values += (0..<255).map { (Float($0) + 0.5) / 255 }
+        values += (0..<1000).map { _ in Float.random(in: -0.2...1.2, using: &random) }
+        var bytes = [UInt8](repeating: 0, count: values.count)
+        q8_quantize_unit(values, values.count, &bytes)
+        let expected = values.map { UInt8(max(0, min(255, ($0 * 255).rounded(.toNearestOrEven)))) }
+        #expect(bytes == expected)
+    }
 }

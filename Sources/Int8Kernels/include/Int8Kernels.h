@@ -51,6 +51,12 @@ void q8_gemm(int isa, const uint8_t *a, const size_t *row_offsets, const uint32_
              const int8_t *packed, size_t n, const float *multiplier, const float *bias, int relu,
              uint8_t *out_u8, float *out_f32, size_t ldc);
 
+/// The network's input as u8: out[i] = x[i]·255 rounded to nearest even, clamped to [0, 255]
+/// (NaN to 255), exactly what Swift's `UInt8(max(0, min(255, (x * 255).rounded())))` gives.
+/// Here rather than in Swift because it runs for every image, and a -O Swift build checks each
+/// float-to-integer conversion, which keeps the loop from vectorizing.
+void q8_quantize_unit(const float *x, size_t count, uint8_t *out);
+
 /// im2col of one NHWC u8 image for a kh x kw convolution (stride, zero padding): row
 /// (oy*ow + ox) holds the taps [ky][kx][c], then zeros up to lda.
 void q8_im2col(const uint8_t *image, size_t height, size_t width, size_t channels,

@@ -57,7 +57,7 @@ public final class TrainingQueue: @unchecked Sendable {
         /// Jobs that may wait (not counting the one running).
         public var maxQueued = 8
         /// Threads a job trains with (its `params.threads`).
-        public var threads = max(1, ThreadPool.availableCores - 1)
+        public var threads = max(1, CPUBudget.cores - 1)
         /// The nice value the runner thread takes (0 leaves it as it is).
         public var niceness: Int32 = 10
         /// Progress is written to the job file at most this often (seconds).
