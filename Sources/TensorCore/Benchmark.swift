@@ -1,4 +1,3 @@
-import Dispatch
 
 /// Performance figures for one architecture on synthetic input: what `mnist-cnn bench` prints.
 public struct BenchmarkReport: Codable, Sendable {
@@ -59,11 +58,6 @@ public struct Int8BenchmarkFigures: Codable, Sendable {
 }
 
 public enum Benchmark {
-    /// Seconds since an arbitrary start, monotonic. Only the service's batcher still reads it;
-    /// it goes when the batcher takes `Platform.MonotonicClock` like everything else.
-    @inline(__always)
-    public static func clock() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-
     /// Runs `body` repeatedly for about `seconds` (after a warm-up) and returns each run's
     /// duration in seconds, sorted. Timed with the standard library's monotonic clock, so this
     /// module needs no system layer.
