@@ -10,11 +10,20 @@ extension HTTPResponse {
     ///   - detail: what went wrong with this request.
     ///   - type: a URI naming the problem type; `about:blank` when nil (RFC 9457 §4.2.1).
     ///   - headers: extra headers such as `Allow` or `Retry-After`.
+    ///   - extensionMembers: string members besides the standard four (RFC 9457 §3.2), written
+    ///     first: the inference protocols' `error`, which their clients read.
     public static func problem(
         status: Int, title: String? = nil, detail: String, type: String? = nil,
-        headers: HTTPHeaders = HTTPHeaders()
+        headers: HTTPHeaders = HTTPHeaders(), extensionMembers: KeyValuePairs<String, String> = [:]
     ) -> HTTPResponse {
-        var json = "{\"type\":"
+        var json = "{"
+        for (name, value) in extensionMembers {
+            JSONText.appendQuoted(name, to: &json)
+            json += ":"
+            JSONText.appendQuoted(value, to: &json)
+            json += ","
+        }
+        json += "\"type\":"
         JSONText.appendQuoted(type ?? "about:blank", to: &json)
         json += ",\"title\":"
         JSONText.appendQuoted(title ?? reasonPhrase(for: status), to: &json)

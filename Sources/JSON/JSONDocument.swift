@@ -61,3 +61,28 @@ public enum JSONDocument: Codable, Hashable, Sendable {
         }
     }
 }
+
+/// The value as one kind, nil when it is another: what a reader of a request or a header asks.
+extension JSONDocument {
+    /// The member named `key` of an object; nil for a missing member or a value that is no object.
+    public subscript(key: String) -> JSONDocument? { object?[key] }
+
+    public var object: [String: JSONDocument]? { if case .object(let members) = self { members } else { nil } }
+    public var array: [JSONDocument]? { if case .array(let elements) = self { elements } else { nil } }
+    public var string: String? { if case .string(let text) = self { text } else { nil } }
+    public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
+
+    /// Any number, as the `Double` nearest to what was written (tensor data, pixels).
+    public var double: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .unsignedInteger(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
+
+    /// The value when it was written as an integer (no fraction or exponent) that fits `Int`;
+    /// nil otherwise, so `2.0` or `1e3` is refused where a count, a size or a dimension belongs.
+    public var int: Int? { if case .integer(let value) = self { Int(exactly: value) } else { nil } }
+}

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTP1
+import JSON
 
 /// The model as the Open Inference Protocol (KServe v2) describes it, and the one place its
 /// tensor names, datatypes and shapes are spelled.
@@ -58,42 +59,41 @@ struct KServeInferRequest {
         guard jsonLength > 0 else { throw bad("the body holds no JSON inference request") }
         let parsing = try limits.reserveParsing(body[0..<jsonLength])
         defer { parsing.release() }
-        let object: Any
+        let document: JSONDocument
         do {
-            object = try JSONAnyParser.parse(body[0..<jsonLength])
+            document = try JSONParser.parse(body[0..<jsonLength])
         } catch {
             throw bad("the inference request is not valid JSON")
         }
-        guard let fields = object as? [String: Any] else { throw bad("the inference request must be a JSON object") }
+        guard let fields = document.object else { throw bad("the inference request must be a JSON object") }
         var binary = body[jsonLength...]
 
         var id: String?
         if let value = fields["id"] {
-            guard let text = value as? String else { throw bad("id must be a string") }
+            guard let text = value.string else { throw bad("id must be a string") }
             id = text
         }
         let parameters = try objectField(fields["parameters"], "parameters") ?? [:]
         let binaryByDefault = try bool(parameters["binary_data_output"], "parameters.binary_data_output") ?? false
 
-        guard let inputs = fields["inputs"] as? [Any] else { throw bad("inputs must be an array of input tensors") }
+        guard let inputs = fields["inputs"]?.array else { throw bad("inputs must be an array of input tensors") }
         guard inputs.count == 1 else {
             throw bad("the model has one input, \(KServeModel.inputName); the request has \(inputs.count)")
         }
-        guard let input = inputs[0] as? [String: Any] else { throw bad("inputs[0] must be an object") }
-        guard let name = input["name"] as? String else { throw bad("inputs[0].name must be a string") }
+        guard let input = inputs[0].object else { throw bad("inputs[0] must be an object") }
+        guard let name = input["name"]?.string else { throw bad("inputs[0].name must be a string") }
         guard name == KServeModel.inputName else {
             throw bad("unknown input \(name): the model's input is \(KServeModel.inputName)")
         }
-        guard let datatype = input["datatype"] as? String else { throw bad("inputs[0].datatype must be a string") }
+        guard let datatype = input["datatype"]?.string else { throw bad("inputs[0].datatype must be a string") }
         guard KServeModel.inputDatatypes.contains(datatype) else {
             throw bad("input datatype \(datatype) is not accepted: send UINT8 (0-255) or FP32 (0-1)")
         }
-        guard let shapeValues = input["shape"] as? [Any], !shapeValues.isEmpty else {
+        guard let shapeValues = input["shape"]?.array, !shapeValues.isEmpty else {
             throw bad("inputs[0].shape must be a non-empty array of dimensions")
         }
         let shape = try shapeValues.map { value -> Int in
-            guard let number = value as? Double, let dimension = Int(exactly: number),
-                  dimension >= 0 else { throw bad("inputs[0].shape must hold non-negative integers") }
+            guard let dimension = value.int, dimension >= 0 else { throw bad("inputs[0].shape must hold non-negative integers") }
             return dimension
         }
         let count: Int
@@ -114,7 +114,7 @@ struct KServeInferRequest {
         let inputParameters = try objectField(input["parameters"], "inputs[0].parameters") ?? [:]
         if let size = inputParameters["binary_data_size"] {
             guard input["data"] == nil else { throw bad("inputs[0] has both data and binary_data_size") }
-            guard let number = size as? Double, let byteCount = Int(exactly: number) else {
+            guard let byteCount = size.int else {
                 throw bad("binary_data_size must be an integer")
             }
             let expected = elements * (datatype == "UINT8" ? 1 : 4)
@@ -127,7 +127,7 @@ struct KServeInferRequest {
             pixels = try decodeBinary(binary.prefix(byteCount), datatype: datatype)
             binary = binary.dropFirst(byteCount)
         } else {
-            guard let data = input["data"] as? [Any] else {
+            guard let data = input["data"]?.array else {
                 throw bad("inputs[0] needs data (an array) or parameters.binary_data_size")
             }
             pixels = []
@@ -143,10 +143,10 @@ struct KServeInferRequest {
 
         var outputs: [RequestedOutput] = KServeModel.outputs.map { RequestedOutput(name: $0, binary: binaryByDefault) }
         if let requested = fields["outputs"] {
-            guard let list = requested as? [Any] else { throw bad("outputs must be an array") }
+            guard let list = requested.array else { throw bad("outputs must be an array") }
             // An empty list names no output in particular: all of them, as when absent.
             if !list.isEmpty { outputs = try list.enumerated().map { index, value in
-                guard let output = value as? [String: Any], let name = output["name"] as? String else {
+                guard let output = value.object, let name = output["name"]?.string else {
                     throw bad("outputs[\(index)] must be an object with a name")
                 }
                 guard KServeModel.outputs.contains(name) else {
@@ -178,13 +178,13 @@ struct KServeInferRequest {
     }
 
     /// JSON tensor data, flat or nested row-major, into floats; stops past `limit` values.
-    private static func flatten(_ values: [Any], datatype: String, into pixels: inout [Float], limit: Int) throws {
+    private static func flatten(_ values: [JSONDocument], datatype: String, into pixels: inout [Float], limit: Int) throws {
         for value in values {
-            if let nested = value as? [Any] {
+            if case .array(let nested) = value {
                 try flatten(nested, datatype: datatype, into: &pixels, limit: limit)
                 continue
             }
-            guard let double = value as? Double else {
+            guard let double = value.double else {
                 throw bad("inputs[0].data must hold numbers")
             }
             if datatype == "UINT8" {
@@ -198,15 +198,15 @@ struct KServeInferRequest {
         }
     }
 
-    private static func objectField(_ value: Any?, _ field: String) throws -> [String: Any]? {
+    private static func objectField(_ value: JSONDocument?, _ field: String) throws -> [String: JSONDocument]? {
         guard let value else { return nil }
-        guard let object = value as? [String: Any] else { throw bad("\(field) must be an object") }
+        guard let object = value.object else { throw bad("\(field) must be an object") }
         return object
     }
 
-    private static func bool(_ value: Any?, _ field: String) throws -> Bool? {
+    private static func bool(_ value: JSONDocument?, _ field: String) throws -> Bool? {
         guard let value else { return nil }
-        guard let flag = value as? Bool else { throw bad("\(field) must be true or false") }
+        guard let flag = value.bool else { throw bad("\(field) must be true or false") }
         return flag
     }
 

@@ -150,16 +150,7 @@ extension HTTPResponse {
     /// (`tritonclient` raises with its text), and it is still an RFC 9457 problem document
     /// (`type`, `title`, `status`, `detail`) like every other error of the service.
     static func protocolError(status: Int, _ message: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
-        var json = "{\"error\":"
-        JSONText.appendQuoted(message, to: &json)
-        json += ",\"type\":\"about:blank\",\"title\":"
-        JSONText.appendQuoted(reasonPhrase(for: status), to: &json)
-        json += ",\"status\":\(status),\"detail\":"
-        JSONText.appendQuoted(message, to: &json)
-        json += "}"
-        var allHeaders = headers
-        allHeaders.replaceOrAdd(name: "Content-Type", value: "application/problem+json")
-        return HTTPResponse(status: status, headers: allHeaders, body: Array(json.utf8))
+        .problem(status: status, detail: message, headers: headers, extensionMembers: ["error": message])
     }
 
     /// The protocol error for a failed inference: 404 unknown version, 503 otherwise.

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import HTTP1
 import Imaging
+import JSON
 
 /// A `/predict` request turned into encoded images with their declared headers: every body
 /// form of the contract, and the query. Nothing is decoded yet: the caller reserves memory for
@@ -177,13 +178,13 @@ struct PredictRequest {
     }
 
     private static func jsonPayloads(_ body: [UInt8]) throws -> ([(bytes: [UInt8], format: ImageFormat?)], Bool) {
-        let object: Any
+        let document: JSONDocument
         do {
-            object = try JSONAnyParser.parse(body, allowFragments: true)
+            document = try JSONParser.parse(body)
         } catch {
             throw HTTPError(status: 400, title: "Malformed JSON", detail: "the body is not valid JSON")
         }
-        guard let fields = object as? [String: Any] else {
+        guard let fields = document.object else {
             throw HTTPError(status: 400, title: "Malformed JSON",
                             detail: "expected a JSON object with \"image\", \"images\" or \"instances\"")
         }
@@ -194,8 +195,8 @@ struct PredictRequest {
                             detail: present.isEmpty ? "expected one of \"image\", \"images\" or \"instances\""
                                 : "give only one of \"image\", \"images\" and \"instances\"")
         }
-        func string(_ value: Any, _ field: String) throws -> String {
-            guard let text = value as? String else {
+        func string(_ value: JSONDocument, _ field: String) throws -> String {
+            guard let text = value.string else {
                 throw HTTPError(status: 400, title: "Malformed JSON", detail: "\(field) must be a base64 string")
             }
             return text
@@ -204,7 +205,7 @@ struct PredictRequest {
         case "image":
             return ([try base64Payload(Array(try string(fields["image"]!, "image").utf8), field: "image")], false)
         case "images":
-            guard let list = fields["images"] as? [Any] else {
+            guard let list = fields["images"]?.array else {
                 throw HTTPError(status: 400, title: "Malformed JSON", detail: "images must be an array of base64 strings")
             }
             return (try list.enumerated().map { index, value in
@@ -212,11 +213,11 @@ struct PredictRequest {
             }, true)
         default:
             // TF Serving's REST shape: {"instances": [{"b64": "..."}]}.
-            guard let list = fields["instances"] as? [Any] else {
+            guard let list = fields["instances"]?.array else {
                 throw HTTPError(status: 400, title: "Malformed JSON", detail: "instances must be an array of {\"b64\": ...} objects")
             }
             return (try list.enumerated().map { index, value in
-                guard let instance = value as? [String: Any], let b64 = instance["b64"] else {
+                guard let b64 = value["b64"] else {
                     throw HTTPError(status: 400, title: "Malformed JSON", detail: "instances[\(index)] must be an object {\"b64\": \"...\"}")
                 }
                 return try base64Payload(Array(try string(b64, "instances[\(index)].b64").utf8), field: "instances[\(index)].b64")

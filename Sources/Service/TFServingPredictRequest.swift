@@ -5,6 +5,7 @@ import Foundation
 #endif
 import HTTP1
 import Imaging
+import JSON
 
 /// A TF Serving `:predict` body turned into network input: the row format
 /// (`{"instances": [...]}`) or the columnar one (`{"inputs": ...}`), each instance a nested
@@ -32,38 +33,38 @@ struct TFServingPredictRequest {
         let maxImages = limits.configuration.maxImagesPerRequest
         let parsing = try limits.reserveParsing(body)
         defer { parsing.release() }
-        let object: Any
+        let document: JSONDocument
         do {
-            object = try JSONAnyParser.parse(body)
+            document = try JSONParser.parse(body)
         } catch {
             throw bad("the body is not valid JSON")
         }
-        guard let fields = object as? [String: Any] else {
+        guard let fields = document.object else {
             throw bad("the body must be a JSON object with \"instances\" (row format) or \"inputs\" (columnar format)")
         }
         if let signature = fields["signature_name"] {
-            guard let name = signature as? String, name.isEmpty || name == "serving_default" else {
+            guard let name = signature.string, name.isEmpty || name == "serving_default" else {
                 throw bad("unknown signature_name: the model has one signature, serving_default")
             }
         }
         let format: Format
-        var instances: [Any]
+        var instances: [JSONDocument]
         switch (fields["instances"], fields["inputs"]) {
         case (let value?, nil):
             format = .row
-            guard let list = value as? [Any] else { throw bad("instances must be a list") }
+            guard let list = value.array else { throw bad("instances must be a list") }
             instances = list
         case (nil, let value?):
             format = .columnar
             var tensor = value
-            if let named = value as? [String: Any], named["b64"] == nil {
+            if let named = value.object, named["b64"] == nil {
                 guard named.count == 1, let image = named[inputName] else {
                     throw bad("the model has one input, \(inputName); inputs names \(named.keys.sorted())")
                 }
                 tensor = image
             }
             // A lone {"b64": ...} is a batch of one; otherwise the first dimension is the batch.
-            if let list = tensor as? [Any] { instances = list } else { instances = [tensor] }
+            if let list = tensor.array { instances = list } else { instances = [tensor] }
         case (nil, nil):
             throw bad("missing \"instances\" (row format) or \"inputs\" (columnar format)")
         case (_?, _?):
@@ -97,16 +98,16 @@ struct TFServingPredictRequest {
         case image([UInt8], ImageFormat?, ImageHeader)
     }
 
-    private static func prepare(_ instance: Any, index: Int, limits: TensorRequestLimits) throws -> PreparedInstance {
+    private static func prepare(_ instance: JSONDocument, index: Int, limits: TensorRequestLimits) throws -> PreparedInstance {
         var value = instance
-        if let named = value as? [String: Any], named["b64"] == nil {
+        if let named = value.object, named["b64"] == nil {
             guard named.count == 1, let image = named[inputName] else {
                 throw bad("instance \(index): the model has one input, \(inputName)")
             }
             value = image
         }
-        if let encoded = value as? [String: Any] {
-            guard encoded.count == 1, let text = encoded["b64"] as? String else {
+        if let encoded = value.object {
+            guard encoded.count == 1, let text = encoded["b64"]?.string else {
                 throw bad("instance \(index): a binary value is {\"b64\": \"<base64>\"}")
             }
             let payload: Base64Payload
@@ -118,7 +119,7 @@ struct TFServingPredictRequest {
             let format = payload.mediaType.flatMap { ImageFormat(mediaType: $0) }
             return .image(payload.bytes, format, try limits.peek(payload.bytes, format: format, index: index))
         }
-        guard let list = value as? [Any] else {
+        guard let list = value.array else {
             throw bad("instance \(index) must be a 28x28 list of numbers in 0-1 or {\"b64\": \"...\"}")
         }
         var pixels: [Float] = []
@@ -130,12 +131,12 @@ struct TFServingPredictRequest {
         return .pixels(pixels)
     }
 
-    private static func flatten(_ values: [Any], index: Int, into pixels: inout [Float]) throws {
+    private static func flatten(_ values: [JSONDocument], index: Int, into pixels: inout [Float]) throws {
         for value in values {
-            if let nested = value as? [Any] {
+            if case .array(let nested) = value {
                 try flatten(nested, index: index, into: &pixels)
             } else {
-                guard let double = value as? Double else {
+                guard let double = value.double else {
                     throw bad("instance \(index): pixels must be numbers in 0-1")
                 }
                 guard double >= 0 && double <= 1 else {

@@ -1,5 +1,6 @@
 import HTTP1
 import Imaging
+import JSON
 
 /// `/predict`'s limits, applied to the tensor protocols (KServe v2, TF Serving REST): their
 /// bodies are read up to `/predict`'s body limit, their JSON is measured before it is parsed
@@ -15,10 +16,10 @@ struct TensorRequestLimits {
         JSONShape(maxDepth: 16, maxValues: configuration.maxImagesPerRequest * (784 + 32) + 64)
     }
 
-    /// What `JSONAnyParser` materializes per JSON value, with room to spare: its 32-byte `Any`
-    /// slot in the container holding it, with the container's growth slack (JSONSerialization
-    /// needed about this much too, an NSNumber object per number plus its slot).
-    static let bytesPerJSONValue = 64
+    /// What `JSONParser` materializes per JSON value: its `JSONDocument` slot (24 bytes) in the
+    /// array holding it, twice for the array's growth slack, and a member's `String` key for
+    /// the values that are object members (64 bytes in all; strings' bytes are counted apart).
+    static let bytesPerJSONValue = 2 * MemoryLayout<JSONDocument>.stride + MemoryLayout<String>.stride
 
     /// Measures `json` (depth and value count, before anything is built) and reserves what
     /// parsing it will hold: an object per value, and its strings, about its size twice.

@@ -25,6 +25,15 @@ struct HTTPResponseTests {
         #expect(object["title"] as? String == "Queue full")
     }
 
+    /// Extension members (the inference protocols' `error`) come first, escaped like the rest,
+    /// beside the four standard members.
+    @Test func problemWithExtensionMembers() throws {
+        let response = HTTPResponse.problem(status: 404, detail: "no \"v9\"", extensionMembers: ["error": "no \"v9\""])
+        let text = String(decoding: response.body, as: UTF8.self)
+        #expect(text == #"{"error":"no \"v9\"","type":"about:blank","title":"Not Found","status":404,"detail":"no \"v9\""}"#)
+        #expect(response.headers["Content-Type"] == "application/problem+json")
+    }
+
     struct Prediction: Encodable {
         var digit: Int
         var model: String

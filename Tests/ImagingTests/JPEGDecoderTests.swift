@@ -1,5 +1,6 @@
 @testable import Imaging
 import Testing
+import TestSupport
 
 /// JPEG through libjpeg-turbo: every colour model a camera or an editor writes, the choice of
 /// DCT scale, and the EXIF orientation, against files a real encoder wrote.

@@ -38,22 +38,3 @@ enum JPEGFixtures {
         return worst
     }
 }
-
-/// The phone-photo samples in `Fixtures/photos`, written by `scripts/photo-digits.py sample`
-/// (MNIST test digits 0 to 3 written in pen on paper and photographed; the file names say the
-/// digit, the pen, the EXIF orientation and the size).
-enum PhotoFixtures {
-    static let names = [
-        "digit7-black-exif1-640x480.jpg", "digit2-blue-exif6-640x480.jpg",
-        "digit1-blue-exif3-800x600.jpg", "digit0-black-exif8-1024x768.jpg",
-    ]
-
-    static func bytes(_ name: String, filePath: String = #filePath) throws -> [UInt8] {
-        let url = URL(fileURLWithPath: filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/photos").appendingPathComponent(name)
-        return [UInt8](try Data(contentsOf: url))
-    }
-
-    /// The digit a file name says it holds ("digit7-..." → 7).
-    static func label(_ name: String) -> Int { Int(String(name.dropFirst(5).prefix(1)))! }
-}

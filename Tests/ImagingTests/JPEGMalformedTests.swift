@@ -1,5 +1,6 @@
 @testable import Imaging
 import Testing
+import TestSupport
 
 /// Damaged and hostile JPEGs: each is refused with an `ImageError` that says what is wrong,
 /// and none crashes, exits or allocates what it declares (libjpeg's errors end inside the C

@@ -1,5 +1,6 @@
 @testable import Imaging
 import Testing
+import TestSupport
 
 /// `ImageDecoder.peek` on JPEGs: the declared size from the frame header, the pixels counted
 /// at the DCT scale `decode` uses (what the pixel caps and the inline decision count), an upper

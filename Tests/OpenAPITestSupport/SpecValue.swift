@@ -3,25 +3,11 @@ import Service
 
 /// A JSON or YAML value: the service's own `JSONDocument`. JSON bodies are decoded into it
 /// too, so the schema check works on one representation; integers stay apart from other
-/// numbers (JSON Schema's `integer`).
+/// numbers (JSON Schema's `integer`). Its accessors (`object`, `array`, `string`, `double`,
+/// `int`, `bool`, `value[key]`) are the JSON module's.
 public typealias SpecValue = JSONDocument
 
 extension JSONDocument {
-    public subscript(key: String) -> SpecValue? { object?[key] }
-    public var object: [String: SpecValue]? { if case .object(let members) = self { return members } else { return nil } }
-    public var array: [SpecValue]? { if case .array(let elements) = self { return elements } else { return nil } }
-    public var string: String? { if case .string(let text) = self { return text } else { return nil } }
-    public var double: Double? {
-        switch self {
-        case .integer(let value): return Double(value)
-        case .unsignedInteger(let value): return Double(value)
-        case .number(let value): return value
-        default: return nil
-        }
-    }
-    public var int: Int? { if case .integer(let value) = self { return Int(value) } else { return nil } }
-    public var bool: Bool? { if case .bool(let value) = self { return value } else { return nil } }
-
     /// The value as JSON text, for request bodies built from examples.
     public var jsonText: String {
         switch self {

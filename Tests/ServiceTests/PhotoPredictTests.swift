@@ -7,28 +7,15 @@ import TestSupport
 /// body form of the contract (issue 13).
 @Suite(.enabled(if: TestData.runsMNISTTests, "MNIST_DIR is not set"))
 struct PhotoPredictTests {
-    /// The sample photos written by `scripts/photo-digits.py sample` (kept with the Imaging
-    /// fixtures; the file name says the digit).
-    static let names = [
-        "digit7-black-exif1-640x480.jpg", "digit2-blue-exif6-640x480.jpg",
-        "digit1-blue-exif3-800x600.jpg", "digit0-black-exif8-1024x768.jpg",
-    ]
-
-    static func photo(_ name: String, filePath: String = #filePath) throws -> [UInt8] {
-        let url = URL(fileURLWithPath: filePath).deletingLastPathComponent()
-            .appendingPathComponent("../ImagingTests/Fixtures/photos").appendingPathComponent(name)
-        return [UInt8](try Data(contentsOf: url))
-    }
-
     /// Each photo is read as its digit, sent as image/jpeg.
-    @Test(arguments: names)
+    @Test(arguments: PhotoFixtures.names)
     func photoIsRead(name: String) throws {
         let service = try ServiceHarness()
         defer { service.stop() }
-        let response = try service.post("/predict?include_input=true", contentType: "image/jpeg", body: try Self.photo(name))
+        let response = try service.post("/predict?include_input=true", contentType: "image/jpeg", body: try PhotoFixtures.bytes(name))
         try #require(response.status == 200, "\(response.status) \(response.text)")
         let answer = try response.prediction().prediction
-        #expect(answer.digit == Int(String(name.dropFirst(5).prefix(1)))!, "\(name) read as \(answer.digit)")
+        #expect(answer.digit == PhotoFixtures.label(name), "\(name) read as \(answer.digit)")
         let input = try #require(answer.input)
         #expect(input.count == 784 && input.contains { $0 > 200 }, "the network saw ink")
     }
@@ -38,7 +25,7 @@ struct PhotoPredictTests {
     @Test func everyBodyForm() throws {
         let service = try ServiceHarness()
         defer { service.stop() }
-        let bytes = try Self.photo(Self.names[1])
+        let bytes = try PhotoFixtures.bytes(PhotoFixtures.names[1])
         let text = Base64.encode(bytes)
         let forms: [(String, String?, [UInt8], Bool)] = [
             ("no type", nil, bytes, false),
@@ -62,7 +49,7 @@ struct PhotoPredictTests {
     /// (786,432 pixels declared) decodes at 1/2, 512x384 = 196,608 pixels, so a 250,000 cap
     /// lets it through and a 100,000 cap refuses it with 413 from its header.
     @Test func pixelCapCountsDecodedPixels() throws {
-        let bytes = try Self.photo(Self.names[3])
+        let bytes = try PhotoFixtures.bytes(PhotoFixtures.names[3])
         for (cap, status) in [(250_000, 200), (100_000, 413)] {
             let service = try ServiceHarness { $0.maxPixelsPerRequest = cap }
             defer { service.stop() }
@@ -77,7 +64,7 @@ struct PhotoPredictTests {
     @Test func damagedPhotos() throws {
         let service = try ServiceHarness()
         defer { service.stop() }
-        let bytes = try Self.photo(Self.names[0])
+        let bytes = try PhotoFixtures.bytes(PhotoFixtures.names[0])
         let truncated = try service.post(contentType: "image/jpeg", body: Array(bytes.prefix(bytes.count / 2)))
         #expect(truncated.status == 400)
         #expect(truncated.header("Content-Type")?.hasPrefix("application/problem+json") == true)
