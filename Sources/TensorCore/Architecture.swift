@@ -116,11 +116,21 @@ public struct Architecture: Hashable, Sendable {
     /// The name this architecture is known by, if any.
     public var name: String? { Self.named.first { $0.value == self }?.key }
 
+    /// The largest input height, width or channel count an architecture may declare.
+    public static let maximumInputSide = 4096
+
     /// The shape after each layer (index i is the output of layer i), checking every layer fits.
     public func shapes() throws -> [ImageShape] {
         guard !layers.isEmpty else { throw ArchitectureError.empty }
         guard input.height > 0, input.width > 0, input.channels > 0 else {
             throw ArchitectureError.invalid(layer: 0, reason: "input shape \(input) is empty")
+        }
+        // Bounded like the layers below (and the 4096x4096 image decode cap), so no shape's
+        // element count can overflow `Int` however the layers grow it.
+        guard input.height <= Self.maximumInputSide, input.width <= Self.maximumInputSide,
+              input.channels <= Self.maximumInputSide else {
+            throw ArchitectureError.invalid(
+                layer: 0, reason: "input shape \(input): each dimension must be at most \(Self.maximumInputSide)")
         }
         var shape = input
         var result: [ImageShape] = []

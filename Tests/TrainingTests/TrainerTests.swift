@@ -141,6 +141,18 @@ struct TrainerTests {
         }
     }
 
+    /// An input too large to count in an `Int` after flattening is refused, not trapped on.
+    @Test func hugeInputShapesAreRefused() {
+        for input in [ImageShape(height: 330_005_239, width: 5_818_031_981, channels: 94),
+                      ImageShape(height: 28, width: 28, channels: 4097)] {
+            #expect(throws: ArchitectureError.self) {
+                _ = try Architecture(input: input, layers: [.flatten, .linear(outFeatures: 10)]).shapes()
+            }
+        }
+        #expect((try? Architecture(input: ImageShape(height: 4096, width: 4096, channels: 4096),
+                                   layers: [.flatten]).shapes()) != nil)
+    }
+
     @Test func schedulesStartWarmPeakAndEndLow() {
         for schedule in LearningRateSchedule.allCases {
             let end = schedule.rate(peak: 1, step: 1000, totalSteps: 1000)
