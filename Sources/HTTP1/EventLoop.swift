@@ -48,6 +48,19 @@ final class EventLoop: @unchecked Sendable {
 
     /// The monotonic time read after the last wait.
     private(set) var now: UInt64
+
+    /// Events one wait reports at most: a wait that fills them may have left more ready.
+    private static let eventsPerWait = 256
+    /// Ready events of the current wait still to be handled after the one being handled, or
+    /// `eventsPerWait` when the wait filled its buffer (more may be ready); 0 outside the
+    /// dispatch of a wait's events.
+    private var readyEventsAfterCurrent = 0
+    /// Cross-thread tasks taken for running still to run after the one running.
+    private var tasksAfterCurrent = 0
+    /// Whether a handler on this loop has already answered before returning (done its work on
+    /// the loop's thread) since the last wait: the loop's other descriptors have waited that
+    /// long unpolled, so the next request is not handed the thread too.
+    private var handlerAnsweredInlineSinceWait = false
     /// When the next deadline sweep is due.
     private var nextSweep = UInt64.max
     private(set) var isDraining = false
@@ -66,7 +79,7 @@ final class EventLoop: @unchecked Sendable {
         self.server = server
         self.logger = logger
         do {
-            poller = try server.configuration.poller.makePoller(capacity: 256)
+            poller = try server.configuration.poller.makePoller(capacity: Self.eventsPerWait)
         } catch {
             throw HTTPServerError(error)
         }
@@ -197,8 +210,10 @@ final class EventLoop: @unchecked Sendable {
                 break
             }
             now = MonotonicClock.nanoseconds()
+            handlerAnsweredInlineSinceWait = false
             for index in 0..<count {
                 let event = poller.event(at: index)
+                readyEventsAfterCurrent = count == Self.eventsPerWait ? count : count - index - 1
                 switch event.token {
                 case Self.wakeToken:
                     waker.reset()
@@ -210,6 +225,7 @@ final class EventLoop: @unchecked Sendable {
                     connections[fd]?.handle(events: event.events)
                 }
             }
+            readyEventsAfterCurrent = 0
             runTasks()
             if now >= nextSweep { sweep() }
             if isDraining && connections.isEmpty { break }
@@ -233,8 +249,33 @@ final class EventLoop: @unchecked Sendable {
                 return pending
             }
             if pending.isEmpty { return }
-            for task in pending { task() }
+            for (index, task) in pending.enumerated() {
+                tasksAfterCurrent = pending.count - index - 1
+                task()
+            }
+            tasksAfterCurrent = 0
         }
+    }
+
+    // MARK: - Idleness, for handlers
+
+    /// Whether the loop has nothing to do besides the request it is dispatching: no other
+    /// descriptor ready from its last wait, no task queued for it (another thread's answer to
+    /// write), and no handler that has already done its work on this thread since the wait.
+    /// A handler that finds it so can do a short piece of work on the loop's thread instead
+    /// of handing it to another thread and back (`HTTPResponder.loopIsOtherwiseIdle`), and
+    /// nobody waits for it. Requests still in the kernel's buffers are not seen: after one
+    /// handler has answered inline, the loop polls again before it tells the next one it
+    /// is idle, so it never goes more than one such piece of work without polling.
+    /// Only on the loop's thread.
+    var isOtherwiseIdle: Bool {
+        readyEventsAfterCurrent == 0 && tasksAfterCurrent == 0 && !handlerAnsweredInlineSinceWait
+            && crossThread.withLock { $0.tasks.isEmpty }
+    }
+
+    /// Notes that a handler answered before returning, on the loop's thread.
+    func handlerAnsweredInline() {
+        handlerAnsweredInlineSinceWait = true
     }
 
     /// Applies every passed deadline and finds the next one.

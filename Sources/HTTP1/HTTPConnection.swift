@@ -375,10 +375,11 @@ final class HTTPConnection: @unchecked Sendable {
             timeouts.requestDispatched()
             let token = exchange.sequence
             weak let connection = self
-            let responder = HTTPResponder { [loop] response in
+            let responder = HTTPResponder(loop: loop) { [loop] response in
                 loop.execute { connection?.asyncResponseArrived(response, sequence: token) }
             }
             handler(request, responder)
+            if responder.hasSent { loop.handlerAnsweredInline() }
         }
     }
 

@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Delivers the response of an asynchronous handler, from any thread, exactly once.
 ///
@@ -8,11 +13,36 @@ import Synchronization
 public final class HTTPResponder: Sendable {
     private let delivered = Atomic(false)
     private let deliver: @Sendable (HTTPResponse) -> Void
+    /// The event loop that called the handler, and its thread (nil for a responder made
+    /// directly, outside a server).
+    private let loop: (loop: EventLoop, thread: pthread_t)?
 
     /// A responder calling `deliver` with the first response sent (tests use this directly).
     public init(deliver: @escaping @Sendable (HTTPResponse) -> Void) {
         self.deliver = deliver
+        loop = nil
     }
+
+    /// The responder of a request `loop` dispatches; made on the loop's thread.
+    init(loop: EventLoop, deliver: @escaping @Sendable (HTTPResponse) -> Void) {
+        self.deliver = deliver
+        self.loop = (loop, pthread_self())
+    }
+
+    /// Whether the event loop that called the handler has nothing else to do right now: no
+    /// other connection ready, no other thread's answer waiting to be written, no request
+    /// already answered on its thread since it last polled. A handler that finds it so may do
+    /// a short piece of work (one small forward pass) on the loop's thread and answer before
+    /// returning, saving two thread hand-offs, without making anyone wait. Read it in the
+    /// handler itself: on any other thread, and for a responder made outside a server, it is
+    /// false (nothing is known, so other work may be waiting).
+    public var loopIsOtherwiseIdle: Bool {
+        guard let loop, pthread_equal(loop.thread, pthread_self()) != 0 else { return false }
+        return loop.loop.isOtherwiseIdle
+    }
+
+    /// Whether a response has been sent.
+    var hasSent: Bool { delivered.load(ordering: .acquiring) }
 
     /// Sends `response`; ignored after the first call.
     public func send(_ response: HTTPResponse) {

@@ -1,4 +1,3 @@
-import Platform
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -6,7 +5,6 @@ import Foundation
 #endif
 import Platform
 import TensorCore
-import Platform
 
 /// Dynamic batching: concurrent requests are gathered into one forward pass on a dedicated
 /// inference thread (never on the network threads).
@@ -85,17 +83,6 @@ public final class InferenceBatcher: @unchecked Sendable {
     /// Called after each pass, on the thread that ran it: the inference thread, or a
     /// submitter's for an inline pass.
     public var onBatch: (@Sendable (BatchRecord) -> Void)?
-    /// How many clients are connected to the server the requests come from (nil: unknown,
-    /// e.g. a batcher fed directly). A lone image runs inline only while at most
-    /// `inlineMaxClients` are: with more, other requests may already wait, unread, behind the
-    /// submitter on its event loop, where an inline pass would hold them all (issue 15: at 32
-    /// connections every request ran inline, one after another on one loop thread, which
-    /// did 2.2 of the process's 2.3 CPU-seconds, and the p99 went from 4.6 to 24 ms). The batcher cannot see that backlog itself: to it a
-    /// loop answering its ready connections one by one looks like one client asking again.
-    public var connectedClients: (@Sendable () -> Int)?
-    /// The most connected clients at which a lone image may still run inline.
-    static let inlineMaxClients = 1
-
     public init(slot: ModelSlot, settings: Settings, time: TimeSource = .system) {
         precondition(settings.maxBatchSize >= 1 && settings.threads >= 1)
         self.slot = slot
@@ -119,24 +106,26 @@ public final class InferenceBatcher: @unchecked Sendable {
     /// Queues `count` images (each 784 floats) and calls `completion` once, from the inference
     /// thread, with their probabilities or the reason there are none.
     ///
-    /// With `inlineWhenIdle`, a single image that finds the batcher idle (nothing queued, no
-    /// pass running, greedy batching) and its client alone (`connectedClients`) is run on the
-    /// caller's thread instead, and `completion` is called there before this returns. A lone
-    /// request so skips two thread hand-offs: the inference thread's wake-up and the event
-    /// loop's wake-up to write the answer, each tens of microseconds on a busy machine. With
-    /// other clients connected, requests queue and batches form as before, and while passes
-    /// answer several requests at once none runs inline; the answer is the same either way
+    /// With `inlineWhenIdle` (the caller's thread has nothing else waiting on it: for a
+    /// network thread, `HTTPResponder.loopIsOtherwiseIdle`), a single image that finds the
+    /// batcher idle (nothing queued, no pass running, greedy batching) is run on the caller's
+    /// thread instead, and `completion` is called there before this returns. A lone request so
+    /// skips two thread hand-offs: the inference thread's wake-up and the event loop's wake-up
+    /// to write the answer, each tens of microseconds on a busy machine. A caller whose thread
+    /// has other work ready must not ask: an inline pass would hold that work (issue 15: at 32
+    /// connections, inlining whenever the batcher was idle ran every request inline, one after
+    /// another on one loop thread, and the p99 went from 4.6 to 24 ms). While passes answer
+    /// several requests at once none runs inline either; the answer is the same either way
     /// (batching changes no bit).
     public func submit(images: [Float], count: Int, inlineWhenIdle: Bool = false,
                        completion: @escaping @Sendable (Result<Answer, Failure>) -> Void) {
-        let clientIsAlone = inlineWhenIdle && count == 1 && (connectedClients?() ?? 1) <= Self.inlineMaxClients
         condition.lock()
         if stopping {
             condition.unlock()
             completion(.failure(.stopped))
             return
         }
-        if clientIsAlone && queue.isEmpty && !passRunning && lastPassRequests <= 1
+        if inlineWhenIdle && count == 1 && queue.isEmpty && !passRunning && lastPassRequests <= 1
             && settings.maxQueueDelayMicroseconds == 0 {
             passRunning = true
             condition.unlock()

@@ -12,8 +12,8 @@ import Platform
 /// the memory budget, what decoding them will hold; decode and normalize them one at a time
 /// (on the network thread when they are small, on low-priority `DecodeWorkers` when they
 /// declare many pixels); and hand the batch to the batcher. The response goes out from the
-/// inference thread when the batch is done, or, for a lone image the idle batcher runs inline,
-/// straight from the network thread.
+/// inference thread when the batch is done, or, for a lone image the idle batcher runs inline
+/// because its event loop has nothing else ready, straight from the network thread.
 struct PredictRoutes {
     let batcher: InferenceBatcher
     let configuration: ServiceConfiguration
@@ -155,7 +155,7 @@ struct PredictRoutes {
         parsed.reservation.release()
         let normalizedInputs = inputs
         let renderedRequest = answerRequest
-        batcher.submit(images: pixels, count: count, inlineWhenIdle: true) { result in
+        batcher.submit(images: pixels, count: count, inlineWhenIdle: responder.loopIsOtherwiseIdle) { result in
             defer { reservation.release() }
             switch result {
             case .success(let answer):

@@ -49,8 +49,6 @@ public final class ServiceApp: @unchecked Sendable {
         batcher = InferenceBatcher(slot: slot, settings: configuration.batching)
         let metrics = self.metrics
         batcher.onBatch = { metrics.record($0) }
-        let httpServer = server
-        batcher.connectedClients = { [weak httpServer] in httpServer?.connectionCount ?? 0 }
         readiness.observe { metrics.setReady($0 == .ready) }
         slot.onSwap { [logger] model in
             metrics.setActiveModel(id: model.id, architecture: model.network.architecture.name ?? "custom")
