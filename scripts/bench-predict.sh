@@ -27,6 +27,8 @@
 #   FASTAPI_PYTHON      a python with fastapi, uvicorn, onnx, onnxruntime, numpy, safetensors;
 #                       unset: step 2 measures mnist-cnn alone
 #   BENCH_PORT (18090)  FASTAPI_PORT (18091)  WRK_THREADS (1)  WRK_DURATION (10s)
+#   IDLE_CONNECTIONS    keep-alive connections held open and idle to mnist-cnn beside wrk's, each
+#                       after one GET /healthz, as a Prometheus scraper's between scrapes (0)
 #   CONNECTION_COUNTS ("1 8 32 128")  BATCH_SIZES ("1 16 64")  QUEUE_DELAYS ("0 200 1000")
 #
 # Needs wrk and curl (Debian: apt-get install -y wrk curl). The machine should be otherwise
@@ -42,6 +44,7 @@ FASTAPI_PORT="${FASTAPI_PORT:-18091}"
 SERVE_ARGS="${SERVE_ARGS:-}"
 WRK_THREADS="${WRK_THREADS:-1}"
 WRK_DURATION="${WRK_DURATION:-10s}"
+IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-0}"
 CONNECTION_COUNTS="${CONNECTION_COUNTS:-1 8 32 128}"
 BATCH_SIZES="${BATCH_SIZES-1 16 64}"
 QUEUE_DELAYS="${QUEUE_DELAYS:-0 200 1000}"
@@ -55,7 +58,10 @@ done
 work="$(mktemp -d /tmp/bench-predict.XXXXXX)"
 server_pid=""
 fastapi_pid=""
+idle_fds=()
 stop_server() {
+    for fd in "${idle_fds[@]}"; do exec {fd}>&-; done
+    idle_fds=()
     if [ -n "$server_pid" ]; then
         kill "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
@@ -119,6 +125,12 @@ start_server() {
     # One real request first: the benchmark only counts if the digit is answered 200.
     curl -fsS -X POST -H "Content-Type: application/octet-stream" --data-binary "@$work/digit.bin" "$url/predict" \
         > "$work/answer.json" || { echo "error: /predict refused the digit" >&2; exit 1; }
+    local fd
+    for _ in $(seq 1 "$IDLE_CONNECTIONS"); do
+        exec {fd}<>"/dev/tcp/127.0.0.1/$BENCH_PORT"
+        printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd"
+        idle_fds+=("$fd")
+    done
 }
 
 # start_fastapi: FastAPI + uvicorn + ONNX Runtime on FASTAPI_PORT, its access log to a file.
@@ -177,7 +189,8 @@ bench_fp32_us="$(grep -o '"single_image_us_median":[0-9.]*' <<< "$bench_json" | 
 printf '   forward pass median: fp32 %.1f us, int8 %.1f us\n' "$bench_fp32_us" "$bench_int8_us"
 
 echo
-echo "== /predict, 784 raw bytes, default settings and logging${SERVE_ARGS:+ (+ $SERVE_ARGS)}, wrk -t$WRK_THREADS -d$WRK_DURATION"
+echo "== /predict, 784 raw bytes, default settings and logging${SERVE_ARGS:+ (+ $SERVE_ARGS)}, wrk -t$WRK_THREADS -d$WRK_DURATION\
+$([ "$IDLE_CONNECTIONS" -gt 0 ] && echo ", + $IDLE_CONNECTIONS idle keep-alive connections")"
 # shellcheck disable=SC2086  # SERVE_ARGS is a word list
 start_server $SERVE_ARGS
 precision="$(curl -fsS "$url/readyz" | grep -o '"precision":"[a-z0-9]*"' | cut -d'"' -f4)"
