@@ -1,4 +1,4 @@
-import Platform
+import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -16,8 +16,7 @@ import Prometheus
 /// The service's metrics, recorded through swift-metrics into one Prometheus registry and
 /// rendered by `GET /metrics`. Names follow Prometheus conventions: `_total` counters, base
 /// units (`_seconds`, `_bytes`).
-// Unchecked: the cache is only touched under `requestMetricsLock`, the info gauges under `lock`.
-public final class ServiceMetrics: @unchecked Sendable {
+public final class ServiceMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
     /// swift-metrics has one global factory per process; every service instance in the
@@ -77,8 +76,7 @@ public final class ServiceMetrics: @unchecked Sendable {
     private struct RequestKey: Hashable {
         let route: String, method: String, status: Int
     }
-    private var requestMetricsCache: [RequestKey: RequestMetrics] = [:]
-    private let requestMetricsLock = Lock()
+    private let requestMetricsCache = Mutex<[RequestKey: RequestMetrics]>([:])
 
     /// Methods kept as label values; any other token a client sends counts as "other", so a
     /// client cannot create new series at will.
@@ -86,14 +84,14 @@ public final class ServiceMetrics: @unchecked Sendable {
 
     private func requestMetrics(route: String, method: String, status: Int) -> RequestMetrics {
         let key = RequestKey(route: route, method: Self.labelledMethods.contains(method) ? method : "other", status: status)
-        return requestMetricsLock.withLock {
-            if let cached = requestMetricsCache[key] { return cached }
+        return requestMetricsCache.withLock { cache in
+            if let cached = cache[key] { return cached }
             let made = RequestMetrics(
                 requests: Counter(label: "mnist_http_requests_total",
                                   dimensions: [("route", route), ("method", key.method), ("status", String(status))]),
                 duration: Timer(label: "mnist_http_request_duration_seconds", dimensions: [("route", route)]),
                 responseBytes: Counter(label: "mnist_http_response_bytes_total", dimensions: [("route", route)]))
-            requestMetricsCache[key] = made
+            cache[key] = made
             return made
         }
     }
@@ -113,30 +111,34 @@ public final class ServiceMetrics: @unchecked Sendable {
         }
     }
 
+    /// The info gauges now registered, each replaced as a whole when what it names changes.
+    private struct InfoGauges {
+        var precision: Prometheus.Gauge?
+        var model: Prometheus.Gauge?
+    }
+    private let infoGauges = Mutex(InfoGauges())
+
     /// The precision and kernel `/predict` runs in, as an info metric (value 1).
-    private var precisionInfo: Prometheus.Gauge?
     func setInferencePrecision(_ precision: InferencePrecision, kernel: String) {
-        lock.withLock {
-            if let precisionInfo { registry.unregisterGauge(precisionInfo) }
+        infoGauges.withLock { gauges in
+            if let previous = gauges.precision { registry.unregisterGauge(previous) }
             let name = MetricNameDescriptor(namespace: "mnist", metricName: "inference_precision", unitName: "info",
                                             helpText: "The arithmetic /predict runs in (value 1): fp32 or int8, and the int8 kernel")
             let gauge = registry.makeGauge(descriptor: name, labels: [("precision", precision.rawValue), ("kernel", kernel)])
             gauge.set(1.0)
-            precisionInfo = gauge
+            gauges.precision = gauge
         }
     }
 
     /// The active model as an info metric (value 1), replacing the previous one.
-    private var modelInfo: Prometheus.Gauge?
-    private let lock = Lock()
     func setActiveModel(id: String, architecture: String) {
-        lock.withLock {
-            if let modelInfo { registry.unregisterGauge(modelInfo) }
+        infoGauges.withLock { gauges in
+            if let previous = gauges.model { registry.unregisterGauge(previous) }
             let name = MetricNameDescriptor(namespace: "mnist", metricName: "model", unitName: "info",
                                             helpText: "The model /predict uses (value 1)")
             let gauge = registry.makeGauge(descriptor: name, labels: [("model", id), ("architecture", architecture)])
             gauge.set(1.0)
-            modelInfo = gauge
+            gauges.model = gauge
         }
     }
 

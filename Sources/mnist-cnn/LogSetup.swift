@@ -1,4 +1,5 @@
 import Platform
+import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -40,7 +41,8 @@ struct JSONLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
-    private static let lock = Lock()
+    /// One line at a time on stderr, whichever thread logs.
+    private static let writing = Mutex(())
 
     init(label: String, logLevel: Logger.Level) {
         self.label = label
@@ -64,7 +66,7 @@ struct JSONLogHandler: LogHandler {
         var line = ""
         Self.appendJSON(object, to: &line)
         line += "\n"
-        Self.lock.withLock { StandardError.write(line) }
+        Self.writing.withLock { _ in StandardError.write(line) }
     }
 
     /// The record's tree (strings, arrays, objects with sorted keys) as compact JSON, strings
