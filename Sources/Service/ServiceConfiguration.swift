@@ -13,7 +13,6 @@ import Imaging
 import Logging
 import Platform
 import TensorCore
-import Platform
 
 /// Every setting of `mnist-cnn serve`. The command fills it from flags and environment
 /// variables; `validate()` checks what can be checked before binding the port, with messages
@@ -78,31 +77,35 @@ public struct ServiceConfiguration: Sendable {
         public let description: String
     }
 
-    public func validate() throws {
+    /// Checks the settings and the files they name, through `fileSystem` (tests inject faults).
+    public func validate(fileSystem: FileSystem = .posix) throws {
         func fail(_ message: String) -> Invalid { Invalid(description: message) }
         guard (0...65535).contains(port) else { throw fail("port \(port) is out of range: use 1-65535 (or 0 for any free port)") }
-        var isDirectory = false
-        guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory), !isDirectory else {
+        guard fileSystem.fileExists(modelPath), !fileSystem.isDirectory(modelPath) else {
             throw fail("model file \(modelPath) does not exist: pass --model PATH (or MNIST_CNN_MODEL), "
                        + "or train one with `mnist-cnn train --out \(modelPath)`")
         }
-        guard FileManager.default.isReadableFile(atPath: modelPath) else {
+        let model = fileSystem.open(modelPath, O_RDONLY | O_CLOEXEC, 0)
+        guard model >= 0 else {
             throw fail("model file \(modelPath) is not readable by this user: check its permissions")
         }
+        _ = fileSystem.close(model)
         do {
-            try FileSystem.posix.createDirectories(stateDirectory, mode: 0o755)
+            try fileSystem.createDirectories(stateDirectory, mode: 0o755)
         } catch {
             throw fail("cannot create state directory \(stateDirectory): \(error); "
                        + "pass --state-dir PATH (or MNIST_CNN_STATE_DIR) pointing to a writable directory")
         }
         let probe = (stateDirectory.hasSuffix("/") ? stateDirectory : stateDirectory + "/") + ".write-test-\(getpid())"
-        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+        let written = fileSystem.open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard written >= 0 else {
             throw fail("state directory \(stateDirectory) is not writable by this user: fix its permissions "
                        + "or pass --state-dir PATH (or MNIST_CNN_STATE_DIR)")
         }
-        try? FileManager.default.removeItem(atPath: probe)
+        _ = fileSystem.close(written)
+        _ = fileSystem.unlink(probe)
         if let mnistDirectory {
-            guard FileManager.default.fileExists(atPath: mnistDirectory, isDirectory: &isDirectory), isDirectory else {
+            guard fileSystem.isDirectory(mnistDirectory) else {
                 throw fail("MNIST directory \(mnistDirectory) does not exist: pass --mnist-dir PATH (or MNIST_DIR), "
                            + "or leave it unset to disable /train")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP1
+import Platform
 import Service
 import Testing
 import TestSupport
@@ -53,6 +54,39 @@ struct ConfigurationTests {
         #expect(message.contains("a-file/state"))
         #expect(message.contains("--state-dir"))
         #expect(message.contains("MNIST_CNN_STATE_DIR"))
+    }
+
+    /// What a non-root user meets (root reads and writes past any permission): the model file
+    /// that cannot be opened, and a state directory that refuses new files, each named with
+    /// what to do. The refusals are injected through the file system `validate` reads through.
+    @Test func permissionFailuresAreNamed() throws {
+        let directory = try TemporaryDirectory(prefix: "mnist-cnn-config-test")
+        defer { directory.remove() }
+        let configuration = try ServiceHarness.configuration(stateDirectory: directory.file("state"))
+        func refusing(_ matches: @escaping @Sendable (String, Int32) -> Bool) -> FileSystem {
+            var fileSystem = FileSystem.posix
+            let open = fileSystem.open
+            fileSystem.open = { path, flags, mode in
+                if matches(path, flags) { errno = EACCES; return -1 }
+                return open(path, flags, mode)
+            }
+            return fileSystem
+        }
+        let modelPath = configuration.modelPath
+        do {
+            try configuration.validate(fileSystem: refusing { path, _ in path == modelPath })
+            Issue.record("an unreadable model file was accepted")
+        } catch {
+            #expect("\(error)".contains("not readable"))
+        }
+        do {
+            try configuration.validate(fileSystem: refusing { path, flags in flags & O_CREAT != 0 })
+            Issue.record("an unwritable state directory was accepted")
+        } catch {
+            #expect("\(error)".contains("not writable"))
+            #expect("\(error)".contains("--state-dir"))
+        }
+        try configuration.validate()
     }
 
     /// A second server on a port the first one holds fails with the typed error naming the
