@@ -1,3 +1,4 @@
+import Platform
 import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -37,8 +38,10 @@ public final class ServiceMetrics: Sendable {
         return ServiceMetrics(registry: registry)
     }()
 
-    private let startTime = Date()
+    /// When the process started: wall time for `process_start_time_seconds`, monotonic time
+    /// for the uptime (which a clock step must not move).
     private let processStart: Double
+    private let startedMonotonic = MonotonicClock.seconds()
 
     /// The per-batch and per-prediction metrics, made once after the factory is bootstrapped:
     /// making a handle per record (validating its name, hashing its labels, looking it up in
@@ -178,7 +181,7 @@ public final class ServiceMetrics: Sendable {
     /// Process metrics read from /proc at scrape time.
     func refreshProcessMetrics() {
         Metrics.Gauge(label: "process_start_time_seconds").record(processStart)
-        Metrics.Gauge(label: "mnist_uptime_seconds").record(Date().timeIntervalSince(startTime))
+        Metrics.Gauge(label: "mnist_uptime_seconds").record(MonotonicClock.seconds() - startedMonotonic)
         if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
            let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
             Metrics.Gauge(label: "process_resident_memory_bytes").record(pages * Double(sysconf(Int32(_SC_PAGESIZE))))
