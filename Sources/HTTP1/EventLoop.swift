@@ -41,8 +41,12 @@ final class EventLoop: @unchecked Sendable {
         /// responder answering after the shutdown deadline) are dropped instead of writing to
         /// a closed, possibly reused, waker descriptor.
         var isStopped = false
-        /// The loop's thread, so `execute` called from it skips the wake-up write.
+        /// The loop's thread, so `execute` called from it skips the wake-up write and only it
+        /// is told whether the loop is otherwise idle.
         var threadID: pthread_t?
+
+        /// Whether the caller runs on the loop's thread.
+        var isLoopThread: Bool { threadID.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
     private let crossThread = Mutex(CrossThread())
 
@@ -104,7 +108,7 @@ final class EventLoop: @unchecked Sendable {
     func execute(_ task: @escaping @Sendable () -> Void) {
         let mustWake = crossThread.withLock { shared -> Bool in
             guard !shared.isStopped else { return false }
-            let onLoop = shared.threadID.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+            let onLoop = shared.isLoopThread
             shared.tasks.append(task)
             let mustWake = !onLoop && !shared.wakePending
             if mustWake { shared.wakePending = true }
@@ -267,10 +271,11 @@ final class EventLoop: @unchecked Sendable {
     /// nobody waits for it. Requests still in the kernel's buffers are not seen: after one
     /// handler has answered inline, the loop polls again before it tells the next one it
     /// is idle, so it never goes more than one such piece of work without polling.
-    /// Only on the loop's thread.
+    /// False on any other thread, which cannot know (the loop's own state is read only after
+    /// the thread is checked).
     var isOtherwiseIdle: Bool {
-        readyEventsAfterCurrent == 0 && tasksAfterCurrent == 0 && !handlerAnsweredInlineSinceWait
-            && crossThread.withLock { $0.tasks.isEmpty }
+        crossThread.withLock { $0.isLoopThread && $0.tasks.isEmpty }
+            && readyEventsAfterCurrent == 0 && tasksAfterCurrent == 0 && !handlerAnsweredInlineSinceWait
     }
 
     /// Notes that a handler answered before returning, on the loop's thread.

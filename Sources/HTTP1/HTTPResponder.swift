@@ -1,9 +1,4 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Delivers the response of an asynchronous handler, from any thread, exactly once.
 ///
@@ -13,9 +8,9 @@ import Musl
 public final class HTTPResponder: Sendable {
     private let delivered = Atomic(false)
     private let deliver: @Sendable (HTTPResponse) -> Void
-    /// The event loop that called the handler, and its thread (nil for a responder made
-    /// directly, outside a server).
-    private let loop: (loop: EventLoop, thread: pthread_t)?
+    /// The event loop that called the handler (nil for a responder made directly, outside a
+    /// server).
+    private let loop: EventLoop?
 
     /// A responder calling `deliver` with the first response sent (tests use this directly).
     public init(deliver: @escaping @Sendable (HTTPResponse) -> Void) {
@@ -23,10 +18,10 @@ public final class HTTPResponder: Sendable {
         loop = nil
     }
 
-    /// The responder of a request `loop` dispatches; made on the loop's thread.
+    /// The responder of a request `loop` dispatches.
     init(loop: EventLoop, deliver: @escaping @Sendable (HTTPResponse) -> Void) {
         self.deliver = deliver
-        self.loop = (loop, pthread_self())
+        self.loop = loop
     }
 
     /// Whether the event loop that called the handler has nothing else to do right now: no
@@ -37,8 +32,7 @@ public final class HTTPResponder: Sendable {
     /// handler itself: on any other thread, and for a responder made outside a server, it is
     /// false (nothing is known, so other work may be waiting).
     public var loopIsOtherwiseIdle: Bool {
-        guard let loop, pthread_equal(loop.thread, pthread_self()) != 0 else { return false }
-        return loop.loop.isOtherwiseIdle
+        loop?.isOtherwiseIdle ?? false
     }
 
     /// Whether a response has been sent.
