@@ -65,6 +65,15 @@ final class EventLoop: @unchecked Sendable {
     /// the loop's thread) since the last wait: the loop's other descriptors have waited that
     /// long unpolled, so the next request is not handed the thread too.
     private var handlerAnsweredInlineSinceWait = false
+    /// Requests this loop's handlers have handed to another thread and whose answers have not
+    /// come back yet: while there are any, the loop sleeps rather than busy-polls, leaving the
+    /// cores to the threads computing those answers.
+    private var answersAwaited = 0
+    /// Whether the last wait reported anything or a task ran after it: only then is a next
+    /// event likely soon enough to be worth busy-polling for.
+    private var workedSinceWait = false
+    /// `HTTPServerConfiguration.busyPoll` in nanoseconds.
+    private let busyPollNanoseconds: UInt64
     /// When the next deadline sweep is due.
     private var nextSweep = UInt64.max
     private(set) var isDraining = false
@@ -93,6 +102,7 @@ final class EventLoop: @unchecked Sendable {
             poller.close()
             throw HTTPServerError(error)
         }
+        busyPollNanoseconds = server.configuration.busyPoll.nanoseconds
         readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
         now = MonotonicClock.nanoseconds()
         register(waker.fd, token: Self.wakeToken, events: .readable)
@@ -207,7 +217,7 @@ final class EventLoop: @unchecked Sendable {
             }
             let count: Int
             do {
-                count = try poller.wait(timeoutMilliseconds: waitMilliseconds)
+                count = try waitForEvents(timeoutMilliseconds: waitMilliseconds)
             } catch {
                 now = MonotonicClock.nanoseconds()
                 logger.critical("waiting for events failed", metadata: ["error": "\(error)"])
@@ -215,6 +225,7 @@ final class EventLoop: @unchecked Sendable {
             }
             now = MonotonicClock.nanoseconds()
             handlerAnsweredInlineSinceWait = false
+            workedSinceWait = count > 0
             for index in 0..<count {
                 let event = poller.event(at: index)
                 readyEventsAfterCurrent = count == Self.eventsPerWait ? count : count - index - 1
@@ -245,6 +256,23 @@ final class EventLoop: @unchecked Sendable {
         server.loopStopped()
     }
 
+    /// The poller's wait, preceded by up to `busyPollNanoseconds` of non-blocking polls when
+    /// the loop has just worked, waits for no other thread's answer and has no deadline due:
+    /// a request arriving within that time is read at once instead of after a wake-up. Each
+    /// empty poll yields the core, so a runnable thread sharing it (the client, an inference
+    /// thread) is not kept waiting.
+    private func waitForEvents(timeoutMilliseconds: Int32) throws(SystemCallError) -> Int {
+        if busyPollNanoseconds > 0 && timeoutMilliseconds != 0 && workedSinceWait && answersAwaited == 0 && !isDraining {
+            let until = MonotonicClock.nanoseconds() &+ busyPollNanoseconds
+            repeat {
+                let count = try poller.wait(timeoutMilliseconds: 0)
+                if count > 0 { return count }
+                Threads.yield()
+            } while MonotonicClock.nanoseconds() < until
+        }
+        return try poller.wait(timeoutMilliseconds: timeoutMilliseconds)
+    }
+
     private func runTasks() {
         while true {
             let pending = crossThread.withLock { shared -> [@Sendable () -> Void] in
@@ -253,6 +281,7 @@ final class EventLoop: @unchecked Sendable {
                 return pending
             }
             if pending.isEmpty { return }
+            workedSinceWait = true
             for (index, task) in pending.enumerated() {
                 tasksAfterCurrent = pending.count - index - 1
                 task()
@@ -276,6 +305,17 @@ final class EventLoop: @unchecked Sendable {
     var isOtherwiseIdle: Bool {
         crossThread.withLock { $0.isLoopThread && $0.tasks.isEmpty }
             && readyEventsAfterCurrent == 0 && tasksAfterCurrent == 0 && !handlerAnsweredInlineSinceWait
+    }
+
+    /// Notes, on the loop's thread, that a handler is about to run whose answer may come from
+    /// another thread; `answerArrived` balances it when that answer is run on the loop.
+    func answerAwaited() {
+        answersAwaited += 1
+    }
+
+    /// Balances one `answerAwaited`, on the loop's thread.
+    func answerArrived() {
+        answersAwaited -= 1
     }
 
     /// Notes that a handler answered before returning, on the loop's thread.

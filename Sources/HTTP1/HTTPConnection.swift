@@ -376,8 +376,12 @@ final class HTTPConnection: @unchecked Sendable {
             let token = exchange.sequence
             weak let connection = self
             let responder = HTTPResponder(loop: loop) { [loop] response in
-                loop.execute { connection?.asyncResponseArrived(response, sequence: token) }
+                loop.execute {
+                    loop.answerArrived()
+                    connection?.asyncResponseArrived(response, sequence: token)
+                }
             }
+            loop.answerAwaited()
             handler(request, responder)
             if responder.hasSent { loop.handlerAnsweredInline() }
         }

@@ -51,6 +51,11 @@ public enum Threads {
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 
+    /// Gives the calling thread's core to another runnable thread, if there is one.
+    public static func yield() {
+        sched_yield()
+    }
+
     /// Names the calling thread. Glibc's `pthread_setname_np` is a GNU extension Swift does not
     /// import, so on Linux the name goes where that function writes it, the thread's `comm`.
     fileprivate static func setCurrentThreadName(_ name: String) {

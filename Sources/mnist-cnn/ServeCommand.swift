@@ -47,6 +47,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most open connections [MNIST_CNN_MAX_CONNECTIONS] (default 10000).") var maxConnections: Int?
     @Option(help: "How the event loops wait on sockets: epoll, or poll (poll(2); portable, slower with many idle connections) [MNIST_CNN_POLLER] (default epoll).")
     var poller: String?
+    @Option(help: "µs an event loop keeps polling without sleeping after it has answered, so a nearby client's next request is read without a wake-up; 0: sleep at once [MNIST_CNN_BUSY_POLL_US] (default 50).")
+    var busyPollUs: Int?
     @Option(help: "Seconds a client has to send its headers [MNIST_CNN_HEADER_TIMEOUT] (default 10).") var headerTimeout: Double?
     @Option(help: "Seconds an idle keep-alive connection stays open [MNIST_CNN_IDLE_TIMEOUT] (default 60).") var idleTimeout: Double?
     @Option(help: "Seconds in-flight requests get to finish on shutdown [MNIST_CNN_SHUTDOWN_TIMEOUT] (default 20).")
@@ -94,6 +96,11 @@ struct ServeCommand: ParsableCommand {
                 throw CommandFailure("poller '\(pollerName)' is not epoll or poll (--poller / MNIST_CNN_POLLER)")
             }
             settings.http.poller = pollerBackend
+            let busyPollMicroseconds = try Setting.resolve(busyPollUs, "MNIST_CNN_BUSY_POLL_US", 50)
+            guard (0...1_000_000).contains(busyPollMicroseconds) else {
+                throw CommandFailure("--busy-poll-us must be between 0 and 1000000")
+            }
+            settings.http.busyPoll = .microseconds(busyPollMicroseconds)
             settings.http.timeouts.headerRead = .seconds(try Setting.resolve(headerTimeout, "MNIST_CNN_HEADER_TIMEOUT", 10.0))
             settings.http.timeouts.idle = .seconds(try Setting.resolve(idleTimeout, "MNIST_CNN_IDLE_TIMEOUT", 60.0))
             settings.http.shutdownDeadline = .seconds(try Setting.resolve(shutdownTimeout, "MNIST_CNN_SHUTDOWN_TIMEOUT", 20.0))
