@@ -4,6 +4,9 @@
 /// A set is only static functions over the buffers they are given, with no state, so its type
 /// may be used from any thread (`SendableMetatype`).
 public protocol KernelSet: SendableMetatype {
+    /// Rows of the register tile: rows split at a multiple of this are tiled (and so computed)
+    /// exactly as the whole would be.
+    static var mr: Int { get }
     /// Columns of the register tile: a B operand padded to a multiple of this needs no copy.
     static var nr: Int { get }
     /// Floats of scratch a `gatherGEMM` call needs.

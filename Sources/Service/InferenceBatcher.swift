@@ -80,6 +80,9 @@ public final class InferenceBatcher: @unchecked Sendable {
     /// inline pass holds its network thread, and with it the requests that would have joined).
     private var lastPassRequests = 0
     private var input: [Float] = []
+    /// Splits a single image's pass over a second core (`PassHelper`) when there are two
+    /// threads: at one connection half the forward pass is the latency.
+    private let passHelper: PassHelper?
     /// Called after each pass, on the thread that ran it: the inference thread, or a
     /// submitter's for an inline pass.
     public var onBatch: (@Sendable (BatchRecord) -> Void)?
@@ -88,11 +91,13 @@ public final class InferenceBatcher: @unchecked Sendable {
         self.slot = slot
         self.settings = settings
         self.time = time
+        passHelper = settings.threads >= 2 ? PassHelper() : nil
     }
 
     public func start() {
         // The thread keeps the batcher alive until `stop()` lets `run()` return.
         Threads.start(name: "inference", stackSize: 1 << 20) { self.run() }
+        if let passHelper { Threads.start(name: "pass-helper", stackSize: 1 << 20) { passHelper.serve() } }
     }
 
     /// Stops after the queued requests are answered.
@@ -178,6 +183,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             while passRunning || (queue.isEmpty && !stopping) { condition.wait() }
             if queue.isEmpty && stopping {
                 condition.unlock()
+                passHelper?.stop()
                 return
             }
             // Hold the first request up to the delay while the batch is not yet full.
@@ -215,7 +221,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             return
         }
         let network = model.network
-        model.useInferenceThreads(settings.threads)
+        model.useInferenceThreads(settings.threads, helper: passHelper)
         let pixels = network.inputCount, classes = network.classes
         if input.count < images * pixels { input = [Float](repeating: 0, count: images * pixels) }
         var offset = 0

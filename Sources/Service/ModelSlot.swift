@@ -39,9 +39,10 @@ public final class LoadedModel: @unchecked Sendable {
         quantized?.predict(input, batch: batch) ?? network.predict(input, batch: batch)
     }
 
-    /// Runs inference passes on `threads` threads.
-    func useInferenceThreads(_ threads: Int) {
+    /// Runs inference passes on `threads` threads, and single images' fp32 passes with `helper`.
+    func useInferenceThreads(_ threads: Int, helper: PassHelper?) {
         if network.pool.threads != threads { network.pool = ThreadPool(threads: threads) }
+        if network.helper !== helper { network.helper = helper }
         if let quantized, quantized.threads != threads { quantized.pool = ThreadPool(threads: threads) }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 
 /// Performance figures for one architecture on synthetic input: what `mnist-cnn bench` prints.
 public struct BenchmarkReport: Codable, Sendable {
@@ -9,6 +10,9 @@ public struct BenchmarkReport: Codable, Sendable {
     public var singleImageMicrosecondsMedian: Double
     public var singleImageMicrosecondsP99: Double
     public var singleImageGFLOPS: Double
+    /// The single image split over two threads with a `PassHelper`, as the service runs a lone
+    /// request; nil with one thread.
+    public var singleImageSplitMicrosecondsMedian: Double?
     public var batchSize: Int
     public var batchImagesPerSecond: Double
     public var batchGFLOPS: Double
@@ -26,6 +30,7 @@ public struct BenchmarkReport: Codable, Sendable {
         case singleImageMicrosecondsMedian = "single_image_us_median"
         case singleImageMicrosecondsP99 = "single_image_us_p99"
         case singleImageGFLOPS = "single_image_gflops"
+        case singleImageSplitMicrosecondsMedian = "single_image_split_us_median"
         case batchSize = "batch_size"
         case batchImagesPerSecond = "batch_images_per_second"
         case batchGFLOPS = "batch_gflops"
@@ -78,7 +83,8 @@ public enum Benchmark {
         sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
     }
 
-    /// Measures single-image latency (one thread), batched inference and training throughput
+    /// Measures single-image latency (one thread, then split over two with a `PassHelper` when
+    /// `threads` allows), batched inference and training throughput
     /// (`threads` threads), each for about `seconds`; with `int8`, also the int8 network's
     /// inference figures on that kernel (calibrated on the synthetic images), right after fp32's.
     public static func run(architecture: Architecture, threads: Int, batchSize: Int = 256, trainBatchSize: Int = 128,
@@ -95,6 +101,24 @@ public enum Benchmark {
             sample(seconds: seconds) { _ = single.forward(input.baseAddress!, batch: 1) }
         }
         let median = percentile(singleTimes, 0.5)
+
+        var splitMedian: Double?
+        if threads >= 2 {
+            let helper = PassHelper()
+            let served = DispatchSemaphore(value: 0)
+            DispatchQueue(label: "pass-helper").async {
+                helper.serve()
+                served.signal()
+            }
+            single.helper = helper
+            let splitTimes = images.withUnsafeBufferPointer { input in
+                sample(seconds: seconds) { _ = single.forward(input.baseAddress!, batch: 1) }
+            }
+            single.helper = nil
+            helper.stop()
+            served.wait()
+            splitMedian = percentile(splitTimes, 0.5)
+        }
 
         let batched = try Network(architecture: architecture, seed: 1, threads: threads)
         let batchTimes = images.withUnsafeBufferPointer { input in
@@ -144,7 +168,7 @@ public enum Benchmark {
             architecture: architecture.name ?? "custom", instructionSet: batched.gemm.instructionSet.rawValue,
             threads: threads, multiplyAddsPerImage: Int(macs), parameters: single.parameterCount,
             singleImageMicrosecondsMedian: median * 1e6, singleImageMicrosecondsP99: percentile(singleTimes, 0.99) * 1e6,
-            singleImageGFLOPS: 2 * macs / median * 1e-9,
+            singleImageGFLOPS: 2 * macs / median * 1e-9, singleImageSplitMicrosecondsMedian: splitMedian.map { $0 * 1e6 },
             batchSize: batchSize, batchImagesPerSecond: batchRate, batchGFLOPS: 2 * macs * batchRate * 1e-9,
             trainBatchSize: trainBatchSize, trainImagesPerSecond: trainRate, trainGFLOPS: 6 * macs * trainRate * 1e-9,
             int8: int8Figures)

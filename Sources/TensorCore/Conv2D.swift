@@ -210,6 +210,23 @@ public final class Conv2D: Layer {
                                b: (pointer: UnsafePointer<Float>, ldb: Int, padded: Bool), bias: UnsafePointer<Float>,
                                relu: Bool, context: PassContext) {
         let pixels = outputShape.height * outputShape.width, cout = outputShape.channels
+        if let helper = context.splitImage {
+            // One image: its output rows in two halves, split at a multiple of the register
+            // tile so each row is computed as in the whole.
+            let image = context.firstImage
+            let source = paddedSource(input, images: image..<(image + 1))
+            let split = pixels / 2 / context.gemm.mr * context.gemm.mr
+            helper.run { half in
+                let rows = half == 0 ? 0..<split : split..<pixels
+                context.gemm.gatherGEMM(
+                    c: output + (image * pixels + rows.lowerBound) * cout, ldc: cout,
+                    a: source, rowOffsets: pixelOffsets.pointer + image * pixels + rows.lowerBound,
+                    colOffsets: tapOffsets.pointer,
+                    b: b.pointer, ldb: b.ldb, bIsPadded: b.padded, m: rows.count, n: cout, k: reduction,
+                    bias: bias, relu: relu, scratch: scratch.pointer(context.slot(half)))
+            }
+            return
+        }
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)
             guard !images.isEmpty else { return }
@@ -236,13 +253,21 @@ public final class Conv2D: Layer {
             for image in images {
                 context.gemm.winogradInput(source + image * (padding > 0 ? paddedImage : inputShape.count),
                                            paddedHeight, paddedWidth, cin, winogradTiles.rows, winogradTiles.columns, v)
-                for position in 0..<16 {
-                    context.gemm.gatherGEMM(
-                        c: m + position * tiles * cout, ldc: cout,
-                        a: v + position * tiles * cin, rowOffsets: winogradRowOffsets.pointer,
-                        colOffsets: winogradChannelOffsets.pointer,
-                        b: winogradWeights.pointer + position * cin * cout, ldb: cout, m: tiles, n: cout, k: cin,
-                        scratch: scratch.pointer(context.slot(p)))
+                // The 16 products are independent: a single image's split 8 and 8.
+                func products(_ positions: Range<Int>, _ slot: Int) {
+                    for position in positions {
+                        context.gemm.gatherGEMM(
+                            c: m + position * tiles * cout, ldc: cout,
+                            a: v + position * tiles * cin, rowOffsets: winogradRowOffsets.pointer,
+                            colOffsets: winogradChannelOffsets.pointer,
+                            b: winogradWeights.pointer + position * cin * cout, ldb: cout, m: tiles, n: cout, k: cin,
+                            scratch: scratch.pointer(slot))
+                    }
+                }
+                if let helper = context.splitImage {
+                    helper.run { half in products(half * 8..<(half * 8 + 8), context.slot(half)) }
+                } else {
+                    products(0..<16, context.slot(p))
                 }
                 context.gemm.winogradOutput(m, folded.bias!, inferenceReLU, outputShape.height, outputShape.width, cout,
                                             winogradTiles.rows, winogradTiles.columns, output + image * outputShape.count)

@@ -36,6 +36,9 @@ public struct GEMMKernel: Sendable {
     public let instructionSet: InstructionSet
     /// Floats of scratch every `gatherGEMM` call needs.
     public let scratchCount: Int
+    /// Rows of the register tile: `gatherGEMM` computes every row of C the same way when the
+    /// rows are split at a multiple of this.
+    public let mr: Int
     /// Columns of the register tile: a B operand padded to a multiple of this needs no copy.
     public let nr: Int
     private let gemm: @Sendable (
@@ -73,6 +76,7 @@ public struct GEMMKernel: Sendable {
     private init<K: KernelSet>(_ instructionSet: InstructionSet, _ kernel: K.Type) {
         self.instructionSet = instructionSet
         scratchCount = K.scratchCount
+        mr = K.mr
         nr = K.nr
         gemm = { c, ldc, a, rowOffsets, colOffsets, b, ldb, padded, m, n, k, accumulate, bias, relu, scratch in
             K.gatherGEMM(c: c, ldc: ldc, a: a, rowOffsets: rowOffsets, colOffsets: colOffsets, b: b, ldb: ldb,

@@ -17,6 +17,8 @@ public struct PassContext {
     public var firstImage = 0
     /// Which per-partition scratch partition 0 uses (a worker running its own micro-batches).
     public var worker = 0
+    /// A second thread for a single image's pass, set only when `batch` is 1 (see `splitImage`).
+    public var helper: PassHelper?
 
     /// The images partition `p` owns.
     @inline(__always)
@@ -28,6 +30,12 @@ public struct PassContext {
     /// The scratch slot of partition `p`.
     @inline(__always)
     public func slot(_ p: Int) -> Int { worker + p }
+
+    /// The helper to split this pass's one image with, if there is one: a layer whose work
+    /// divides into two halves of identical arithmetic runs `helper.run`, giving half 1 the
+    /// scratch slot `slot(1)` (reserved when the network has a helper).
+    @inline(__always)
+    var splitImage: PassHelper? { batch == 1 && partitions == 1 ? helper : nil }
 }
 
 /// One layer of a sequential network: forward and backward side by side.

@@ -15,6 +15,8 @@ public final class Network {
     /// Where each layer's parameters and state start.
     public let parameterOffsets: [Int], stateOffsets: [Int]
     public var pool: ThreadPool
+    /// A second thread for single-image inference passes, which `pool` cannot split.
+    public var helper: PassHelper?
     public var gemm: GEMMKernel = .active
     public let classes: Int
     /// Bumped by `parametersDidChange()`; layers repack their weights when it moves.
@@ -175,7 +177,7 @@ public final class Network {
                         stepSeed: UInt64 = 0) -> UnsafeBufferPointer<Float> {
         let context = context(batch: batch, training: training, stepSeed: stepSeed)
         let workers = training ? 1 : min(pool.threads, (batch + microBatch - 1) / microBatch)
-        reserve(batch: batch, training: training, partitions: max(context.partitions, workers))
+        reserve(batch: batch, training: training, partitions: max(context.partitions, workers, helper == nil ? 1 : 2))
         activations[0].pointer.update(from: input, count: batch * inputCount)
         if training {
             // Layer by layer over the whole batch: batch norm needs the batch's statistics.
@@ -197,6 +199,7 @@ public final class Network {
                     slice.worker = worker
                     slice.firstImage = first
                     slice.batch = min(microBatch, images.upperBound - first)
+                    if batch == 1 { slice.helper = helper }
                     runLayers(slice)
                     first += slice.batch
                 }

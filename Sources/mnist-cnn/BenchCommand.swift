@@ -51,7 +51,7 @@ struct BenchCommand: ParsableCommand {
                 kernel                 \(report.instructionSet)
                 single image, 1 thread \(String(cFormat: "%.1f", report.singleImageMicrosecondsMedian)) µs median, \
                 \(String(cFormat: "%.1f", report.singleImageMicrosecondsP99)) µs p99 \
-                (\(String(cFormat: "%.0f", report.singleImageGFLOPS)) GFLOP/s)
+                (\(String(cFormat: "%.0f", report.singleImageGFLOPS)) GFLOP/s)\(splitLine(report))
                 batch \(report.batchSize), \(report.threads) threads  \(String(cFormat: "%.0f", report.batchImagesPerSecond)) images/s \
                 (\(String(cFormat: "%.0f", report.batchGFLOPS)) GFLOP/s)
                 training, batch \(report.trainBatchSize)    \(String(cFormat: "%.0f", report.trainImagesPerSecond)) images/s \
@@ -68,6 +68,12 @@ struct BenchCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// The split single-image figure as a line of its own, or nothing with one thread.
+private func splitLine(_ report: BenchmarkReport) -> String {
+    guard let split = report.singleImageSplitMicrosecondsMedian else { return "" }
+    return "\nsingle image, 2 threads \(String(cFormat: "%.1f", split)) µs median (a second thread takes half of each layer)"
 }
 
 /// What `bench --precision` measures besides the fp32 figures.
