@@ -118,6 +118,22 @@ public final class Linear: Layer {
     private func forwardGEMM(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              b: (pointer: UnsafePointer<Float>, ldb: Int, padded: Bool), bias: UnsafePointer<Float>,
                              relu: Bool, context: PassContext) {
+        // One image is one row of C, its weights read once: split by columns instead, at a
+        // multiple of the kernel's widest column block so every column is computed as in the
+        // whole, and each thread streams half of them.
+        let block = 2 * context.gemm.nr
+        if let helper = context.splitImage, outputs >= 2 * block {
+            let image = context.firstImage, split = outputs / 2 / block * block
+            helper.run { half in
+                let columns = half == 0 ? 0..<split : split..<outputs
+                context.gemm.gatherGEMM(
+                    c: output + image * outputs + columns.lowerBound, ldc: outputs,
+                    a: input, rowOffsets: rowOffsets.pointer + image, colOffsets: featureOffsets.pointer,
+                    b: b.pointer + columns.lowerBound, ldb: b.ldb, bIsPadded: b.padded, m: 1, n: columns.count, k: inputs,
+                    bias: bias + columns.lowerBound, relu: relu, scratch: scratch.pointer(context.slot(half)))
+            }
+            return
+        }
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)
             guard !images.isEmpty else { return }

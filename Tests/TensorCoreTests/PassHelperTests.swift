@@ -92,15 +92,15 @@ private final class SecondHalf: Sendable {
 
     /// A single image's logits are the same bits whether its pass is split with the helper or
     /// not, and equal to its row of a batch: for the shipped architecture (direct and Winograd
-    /// convolutions), the Keras example, and output sizes that are no multiple of the
-    /// register tile, on every instruction set this CPU runs.
+    /// convolutions, a 256-wide linear layer), the Keras example, and output sizes that are no
+    /// multiple of the register tile, on every instruction set this CPU runs.
     @Test(arguments: InstructionSet.allCases.filter { $0.isSupported })
     func splitPassesGiveTheSameBits(_ instructionSet: InstructionSet) throws {
         let odd = Architecture(input: ImageShape(height: 15, width: 13, channels: 1), layers: [
             .conv2d(outChannels: 8, kernelSize: 3), .relu,
             .conv2d(outChannels: 16, kernelSize: 3), .batchNorm(), .relu,
             .conv2d(outChannels: 24, kernelSize: 3, stride: 1, padding: 1), .relu,
-            .flatten, .linear(outFeatures: 10),
+            .flatten, .linear(outFeatures: 200), .relu, .linear(outFeatures: 10),
         ])
         var random = SplitMix64(seed: 21)
         for architecture in [Architecture.mnistBN, .kerasExample, odd] {
