@@ -120,7 +120,7 @@ public final class Conv2D: Layer {
     public func reserve(batch: Int, partitions: Int, training: Bool) {
         scratch.reserve(partitions: partitions)
         if supportsWinograd {
-            let tiles = winogradTiles.rows * winogradTiles.columns
+            let tiles = winogradStripRows * winogradTiles.columns
             while winogradScratch.count < partitions {
                 winogradScratch.append(FloatBuffer(count: 16 * tiles * (inputShape.channels + outputShape.channels)))
             }
@@ -240,38 +240,56 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// Inference through Winograd F(2x2, 3x3), one image at a time so V and M stay in L2.
+    /// Inference through Winograd F(2x2, 3x3), one image and one strip of tile rows
+    /// (`winogradStripRows`) at a time, so V and M stay in L2. A single image's tile rows are
+    /// split in two halves, each with its own V and M.
     private func forwardWinograd(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: PassContext) {
-        let cin = inputShape.channels, cout = outputShape.channels
-        let tiles = winogradTiles.rows * winogradTiles.columns
-        let paddedImage = paddedHeight * paddedWidth * cin
+        let paddedImage = paddedHeight * paddedWidth * inputShape.channels
+        if let helper = context.splitImage, winogradTiles.rows >= 2 {
+            let image = context.firstImage
+            let source = paddedSource(input, images: image..<(image + 1)) + image * (padding > 0 ? paddedImage : inputShape.count)
+            let split = winogradTiles.rows / 2
+            helper.run { half in
+                winogradRows(half == 0 ? 0..<split : split..<winogradTiles.rows, of: source,
+                             into: output + image * outputShape.count, slot: context.slot(half), gemm: context.gemm)
+            }
+            return
+        }
         context.pool.run(partitions: context.partitions) { p in
             let images = context.images(of: p)
             guard !images.isEmpty else { return }
             let source = paddedSource(input, images: images)
-            let v = winogradScratch[context.slot(p)].pointer, m = v + 16 * tiles * cin
             for image in images {
-                context.gemm.winogradInput(source + image * (padding > 0 ? paddedImage : inputShape.count),
-                                           paddedHeight, paddedWidth, cin, winogradTiles.rows, winogradTiles.columns, v)
-                // The 16 products are independent: a single image's split 8 and 8.
-                func products(_ positions: Range<Int>, _ slot: Int) {
-                    for position in positions {
-                        context.gemm.gatherGEMM(
-                            c: m + position * tiles * cout, ldc: cout,
-                            a: v + position * tiles * cin, rowOffsets: winogradRowOffsets.pointer,
-                            colOffsets: winogradChannelOffsets.pointer,
-                            b: winogradWeights.pointer + position * cin * cout, ldb: cout, m: tiles, n: cout, k: cin,
-                            scratch: scratch.pointer(slot))
-                    }
-                }
-                if let helper = context.splitImage {
-                    helper.run { half in products(half * 8..<(half * 8 + 8), context.slot(half)) }
-                } else {
-                    products(0..<16, context.slot(p))
-                }
-                context.gemm.winogradOutput(m, folded.bias!, inferenceReLU, outputShape.height, outputShape.width, cout,
-                                            winogradTiles.rows, winogradTiles.columns, output + image * outputShape.count)
+                winogradRows(0..<winogradTiles.rows, of: source + image * (padding > 0 ? paddedImage : inputShape.count),
+                             into: output + image * outputShape.count, slot: context.slot(p), gemm: context.gemm)
             }
+        }
+    }
+
+    /// The outputs of tile rows `tileRows` of one image (`source`, padded), a strip at a time
+    /// through scratch `slot`. Each tile is computed the same way whatever strip it falls in.
+    private func winogradRows(_ tileRows: Range<Int>, of source: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                              slot: Int, gemm: GEMMKernel) {
+        let cin = inputShape.channels, cout = outputShape.channels, columns = winogradTiles.columns
+        let v = winogradScratch[slot].pointer, m = v + 16 * winogradStripRows * columns * cin
+        var firstRow = tileRows.lowerBound
+        while firstRow < tileRows.upperBound {
+            let rows = min(winogradStripRows, tileRows.upperBound - firstRow), tiles = rows * columns
+            // The strip's input starts 2 rows down per tile row; rows past the image read as
+            // zeros, as for the whole image.
+            gemm.winogradInput(source + 2 * firstRow * paddedWidth * cin, paddedHeight - 2 * firstRow, paddedWidth, cin,
+                               rows, columns, v)
+            for position in 0..<16 {
+                gemm.gatherGEMM(
+                    c: m + position * tiles * cout, ldc: cout,
+                    a: v + position * tiles * cin, rowOffsets: winogradRowOffsets.pointer,
+                    colOffsets: winogradChannelOffsets.pointer,
+                    b: winogradWeights.pointer + position * cin * cout, ldb: cout, m: tiles, n: cout, k: cin,
+                    scratch: scratch.pointer(slot))
+            }
+            gemm.winogradOutput(m, folded.bias!, inferenceReLU, outputShape.height - 2 * firstRow, outputShape.width, cout,
+                                rows, columns, output + 2 * firstRow * outputShape.width * cout)
+            firstRow += rows
         }
     }
 
