@@ -15,7 +15,8 @@ public final class Network {
     /// Where each layer's parameters and state start.
     public let parameterOffsets: [Int], stateOffsets: [Int]
     public var pool: ThreadPool
-    /// A second thread for single-image inference passes, which `pool` cannot split.
+    /// A second thread for inference passes: it splits a single image's layers, which `pool`
+    /// cannot, and takes the second of two workers' images instead of the pool.
     public var helper: PassHelper?
     public var gemm: GEMMKernel = .active
     public let classes: Int
@@ -189,7 +190,7 @@ public final class Network {
             // Each worker carries micro-batches of its own images through every layer.
             for layer in layers { layer.prepareForInference(parameterVersion: parameterVersion, gemm: gemm) }
             let single = ThreadPool(threads: 1)
-            pool.run(partitions: workers) { worker in
+            func carry(_ worker: Int) {
                 let images = ThreadPool.range(of: worker, partitions: workers, count: batch)
                 var first = images.lowerBound
                 while first < images.upperBound {
@@ -203,6 +204,13 @@ public final class Network {
                     runLayers(slice)
                     first += slice.batch
                 }
+            }
+            // Two workers go to the helper when there is one: it is usually still polling
+            // from the last pass, where the pool's thread would have to be woken (~35 µs).
+            if workers == 2, let helper {
+                helper.run(carry)
+            } else {
+                pool.run(partitions: workers, carry)
             }
         }
         return UnsafeBufferPointer(start: activations.last!.pointer, count: batch * classes)
