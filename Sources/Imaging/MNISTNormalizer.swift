@@ -57,7 +57,7 @@ public struct MNISTNormalizer: Sendable {
     public func normalize(_ image: DecodedImage) throws -> MNISTSample {
         switch image {
         case .mnistReady(let bytes):
-            return MNISTSample(pixels: bytes.map { Float($0) / 255 })
+            return MNISTSample(pixels: MNISTSample.pixels(fromBytes: bytes))
         case .luminance(let gray):
             switch mode {
             case .off:

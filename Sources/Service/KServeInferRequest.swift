@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTP1
+import Imaging
 import JSON
 
 /// The model as the Open Inference Protocol (KServe v2) describes it, and the one place its
@@ -163,7 +164,7 @@ struct KServeInferRequest {
     /// Little-endian UINT8 or FP32 elements, row-major (the extension's layout).
     private static func decodeBinary(_ bytes: ArraySlice<UInt8>, datatype: String) throws -> [Float] {
         if datatype == "UINT8" {
-            return bytes.map { Float($0) / 255 }
+            return MNISTSample.pixels(fromBytes: bytes)
         }
         var pixels = [Float](repeating: 0, count: bytes.count / 4)
         bytes.withUnsafeBytes { raw in
