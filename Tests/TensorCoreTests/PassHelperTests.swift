@@ -91,7 +91,7 @@ private final class SecondHalf: Sendable {
     }
 
     /// A single image's logits are the same bits whether its pass is split with the helper or
-    /// not, and equal to its row of a batch: for the shipped architecture (direct and Winograd
+    /// not, and equal to its row of a batch (itself run with and without the helper): for the shipped architecture (direct and Winograd
     /// convolutions, a 256-wide linear layer), the Keras example, and output sizes that are no
     /// multiple of the register tile, on every instruction set this CPU runs.
     @Test(arguments: InstructionSet.allCases.filter { $0.isSupported })
@@ -125,6 +125,9 @@ private final class SecondHalf: Sendable {
                     passes += 1
                 }
                 #expect(helper.halvesRun > 0, "\(architecture.name ?? "odd"): the helper never took a half")
+                // A batch's two workers, the second on the helper.
+                let batched = Array(input.withUnsafeBufferPointer { network.forward($0.baseAddress!, batch: batch) })
+                #expect(batched == together, "\(architecture.name ?? "odd") batch")
             }
         }
     }
