@@ -19,6 +19,11 @@ import Logging
 final class AccessLog: @unchecked Sendable {
     /// Records waiting at most; at ~100 bytes each, a few hundred KiB.
     static let defaultCapacity = 4096
+    /// How long the writer lets records gather after the first before it writes them (less
+    /// when the buffer fills to half). Waking it for each record cost the loop a system call
+    /// and the writer a wake-up on the other core (~35 µs here) for every request that found
+    /// the buffer empty: at one connection, every request.
+    static let gatherSeconds = 0.05
 
     private let logger: Logger
     private let level: Logger.Level
@@ -68,8 +73,9 @@ final class AccessLog: @unchecked Sendable {
             return
         }
         pending.append(record)
-        // The writer sleeps only on an empty buffer, so only the first record wakes it.
-        let wake = pending.count == 1
+        // The first record wakes the writer, which then gathers for `gatherSeconds` unless
+        // the buffer reaches half its capacity first.
+        let wake = pending.count == 1 || pending.count == capacity / 2
         condition.unlock()
         if wake { condition.signal() }
     }
@@ -100,6 +106,9 @@ final class AccessLog: @unchecked Sendable {
         while true {
             condition.lock()
             while pending.isEmpty && state == .running { condition.wait() }
+            if state == .running && pending.count < capacity / 2 {
+                _ = condition.wait(seconds: Self.gatherSeconds)
+            }
             if pending.isEmpty {
                 state = .stopped
                 condition.broadcast()

@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import Synchronization
 import Testing
 @testable import HTTP1
 
@@ -60,4 +62,26 @@ struct AccessLogTests {
         #expect(handler.messages.count == 1000)
         #expect(handler.messages.last?.message.hasPrefix("GET /r/999 ") == true)
     }
+
+    /// Records arriving one by one are written together: the writer, woken by the first,
+    /// gathers for `gatherSeconds` instead of waking for each (10 records 1 ms apart used to
+    /// make about 10 batches).
+    @Test func writerGathersRecordsIntoBatches() {
+        let handler = CapturingLogHandler()
+        var logger = Logger(label: "AccessLogTests") { _ in handler }
+        logger.logLevel = .info
+        let batches = Mutex<[Int]>([])
+        let log = AccessLog(logger: logger, level: .info, capacity: 4096,
+                            batchWriter: { batch in batches.withLock { $0.append(batch.count) } })
+        log.start()
+        for index in 0..<10 {
+            log.append(Self.record(index))
+            usleep(1_000)
+        }
+        log.stop()
+        let sizes = batches.withLock { $0 }
+        #expect(sizes.reduce(0, +) == 10)
+        #expect(sizes.count <= 3, "batches \(sizes)")
+    }
 }
+
