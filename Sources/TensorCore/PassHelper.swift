@@ -8,9 +8,9 @@ import Musl
 import Darwin
 #endif
 
-/// A second thread for the pass of a single image, which the batch partitions cannot split:
-/// the caller runs one half of a layer's work and the helper the other, if the helper is
-/// awake to take it.
+/// A second thread for inference passes: the caller runs one half of the work and the helper
+/// the other, if the helper is awake to take it. The halves are a single image's layers, split
+/// within each layer (which the batch partitions cannot do), or a batch's two workers.
 ///
 /// Waking a sleeping thread costs tens of microseconds on a virtual machine (35 µs here),
 /// as much as half a single-image pass, so the helper keeps polling for `spin` after its last
