@@ -80,8 +80,9 @@ public final class InferenceBatcher: @unchecked Sendable {
     /// inline pass holds its network thread, and with it the requests that would have joined).
     private var lastPassRequests = 0
     private var input: [Float] = []
-    /// Splits a single image's pass over a second core (`PassHelper`) when there are two
-    /// threads: at one connection half the forward pass is the latency.
+    /// A second core for each pass (`PassHelper`) when there are two threads: half of a single
+    /// image's layers (at one connection, half the forward pass is the latency), or the second
+    /// of a batch's two workers.
     private let passHelper: PassHelper?
     /// Called after each pass, on the thread that ran it: the inference thread, or a
     /// submitter's for an inline pass.
