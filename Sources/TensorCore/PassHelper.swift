@@ -24,7 +24,8 @@ import Darwin
 // @unchecked: `work` is written by the caller before the release store of `posted` and read
 // by the helper only after claiming that ticket; every other field is atomic or immutable.
 public final class PassHelper: @unchecked Sendable {
-    private let spinNanoseconds: UInt64
+    /// How long the helper polls after its last half before it sleeps.
+    private let spin: Duration
     /// Number of the last half posted; tickets start at 1.
     private let posted = Atomic<Int>(0)
     /// Number of the last half claimed, by the helper or by the caller taking it back.
@@ -38,13 +39,12 @@ public final class PassHelper: @unchecked Sendable {
     private var work: UnsafeRawPointer?
 
     /// Halves the helper has run (for tests: whether the helper took part).
-    public var halvesRun: Int { helped.load(ordering: .relaxed) }
-    private let helped = Atomic<Int>(0)
+    public var halvesRun: Int { halvesRunCount.load(ordering: .relaxed) }
+    private let halvesRunCount = Atomic<Int>(0)
 
     /// A helper that polls for `spin` after each piece of work before it sleeps.
     public init(spin: Duration = .microseconds(200)) {
-        let (seconds, attoseconds) = spin.components
-        spinNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        self.spin = spin
     }
 
     /// Runs `body(0)` on the calling thread and `body(1)` on the helper, or on the calling
@@ -72,10 +72,11 @@ public final class PassHelper: @unchecked Sendable {
     public func serve() {
         // Claimed, not posted: a half posted before this thread began is still to be taken.
         var seen = claimed.load(ordering: .acquiring)
+        let clock = ContinuousClock()
         while !isStopped.load(ordering: .relaxed) {
-            let spinUntil = DispatchTime.now().uptimeNanoseconds &+ spinNanoseconds
+            let spinUntil = clock.now + spin
             var ticket = posted.load(ordering: .acquiring)
-            while ticket == seen && DispatchTime.now().uptimeNanoseconds < spinUntil {
+            while ticket == seen && clock.now < spinUntil {
                 sched_yield()
                 ticket = posted.load(ordering: .acquiring)
             }
@@ -92,7 +93,7 @@ public final class PassHelper: @unchecked Sendable {
                 continue
             }
             Self.runSecondHalf(work!)
-            helped.add(1, ordering: .relaxed)
+            halvesRunCount.add(1, ordering: .relaxed)
             finished.store(ticket, ordering: .releasing)
         }
     }
